@@ -26,6 +26,7 @@ endef
 PYTHON ?= $(shell $(find_python))
 
 export AMPERSAND_EMULATOR ?= 1
+export PORT
 
 .PHONY: help run test lint format bench chromium
 

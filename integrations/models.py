@@ -1,1 +1,201 @@
+"""What ampdash knows of the Ampersand projects it is connected to.
+
+A Project is a connected Ampersand project; an Integration is ampdash's current view of one
+remote integration; a Snapshot is one immutable version of it, exactly as the API returned it.
+"""
+
 from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from integrations import secrets
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def for_user(self, user: Any) -> ProjectQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(memberships__user=user).distinct()
+
+
+class Project(models.Model):
+    name = models.SlugField(max_length=100, unique=True, help_text="Local name, e.g. demo or prod.")
+    ampersand_project = models.CharField(
+        "Ampersand project", max_length=200, help_text="The project's id or name at Ampersand."
+    )
+    api_url = models.URLField(
+        "API base URL", max_length=500, blank=True, help_text="Blank: AMPERSAND_API_URL."
+    )
+    # Fernet token; blank means the key comes from the AMPERSAND_API_KEY environment variable.
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def base_url(self) -> str:
+        return self.api_url or settings.AMPERSAND_API_URL
+
+    @property
+    def has_stored_api_key(self) -> bool:
+        return bool(self.api_key_encrypted)
+
+    def set_api_key(self, raw_key: str) -> None:
+        self.api_key_encrypted = secrets.encrypt(raw_key) if raw_key else ""
+
+    def get_api_key(self) -> str:
+        if self.api_key_encrypted:
+            return secrets.decrypt(self.api_key_encrypted)
+        return settings.AMPERSAND_API_KEY
+
+
+class Membership(models.Model):
+    """A user's role in one project. Superusers see every project without one."""
+
+    class Role(models.TextChoices):
+        VIEWER = "viewer", "Viewer"
+        EDITOR = "editor", "Editor"
+        OPS = "ops", "Ops"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} of {self.project}"
+
+
+class IntegrationQuerySet(models.QuerySet["Integration"]):
+    def for_user(self, user: Any) -> IntegrationQuerySet:
+        return self.filter(project__in=Project.objects.for_user(user))
+
+
+class Integration(models.Model):
+    class State(models.TextChoices):
+        PRESENT = "present", "Present"
+        REMOVED = "removed", "Removed remotely"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="integrations")
+    remote_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    provider = models.CharField(max_length=100)
+    display_name = models.CharField(max_length=1000, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PRESENT)
+    latest_snapshot = models.ForeignKey(
+        "Snapshot", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IntegrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "remote_id"], name="one_integration_per_remote_id"
+            )
+        ]
+        indexes = [models.Index(fields=["project", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def canonical_hash(raw: Any) -> str:
+    """A stable digest of JSON data: the same data hashes the same whatever its key order."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Snapshot(models.Model):
+    """One version of an integration, exactly as the API returned it. Never changed."""
+
+    class Source(models.TextChoices):
+        SYNC = "sync", "Sync"
+        UPSERT = "upsert", "Upsert"
+        ROLLBACK = "rollback", "Rollback"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="snapshots")
+    raw = models.JSONField(help_text="The integration JSON as the API returned it.")
+    content_hash = models.CharField(max_length=64)
+    revision_id = models.CharField(max_length=200)
+    revision_created_at = models.DateTimeField(null=True, blank=True)
+    spec_version = models.CharField(max_length=20, blank=True)
+    # Counts kept beside the JSON so list pages never parse it.
+    read_count = models.PositiveIntegerField(default=0)
+    write_count = models.PositiveIntegerField(default=0)
+    subscribe_count = models.PositiveIntegerField(default=0)
+    taken_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYNC)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        get_latest_by = "taken_at"
+        indexes = [models.Index(fields=["integration", "-taken_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["sync", "upsert", "rollback"]), name="snapshot_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration} @ {self.revision_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("Snapshots are immutable; take a new one instead.")
+        super().save(*args, **kwargs)
+
+    @property
+    def content(self) -> dict[str, Any]:
+        revision = self.raw.get("latestRevision") or {}
+        return revision.get("content") or {}
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any], **fields: Any) -> Snapshot:
+        """An unsaved snapshot of `raw`, with its hash and counts filled in."""
+        revision = raw.get("latestRevision") or {}
+        content = revision.get("content") or {}
+        return cls(
+            raw=raw,
+            content_hash=canonical_hash(raw),
+            revision_id=revision.get("id", ""),
+            revision_created_at=parse_datetime(revision.get("createTime") or ""),
+            spec_version=revision.get("specVersion", ""),
+            read_count=_object_count(content, "read"),
+            write_count=_object_count(content, "write"),
+            subscribe_count=_object_count(content, "subscribe"),
+            **fields,
+        )
+
+
+def _object_count(content: dict[str, Any], action: str) -> int:
+    section = content.get(action)
+    objects = section.get("objects") if isinstance(section, dict) else None
+    return len(objects) if isinstance(objects, list) else 0

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from integrations.models import Integration, Membership, Project, Snapshot
+
+
+class ProjectAdminForm(forms.ModelForm):
+    # Write-only: the stored key is never sent back to the browser.
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave blank to keep the current key. Without a stored key, "
+        "AMPERSAND_API_KEY from the environment is used.",
+    )
+    clear_api_key = forms.BooleanField(label="Forget the stored API key", required=False)
+
+    class Meta:
+        model = Project
+        fields = ["name", "ampersand_project", "api_url"]
+
+    def save(self, commit: bool = True) -> Project:
+        project = super().save(commit=False)
+        if self.cleaned_data.get("clear_api_key"):
+            project.set_api_key("")
+        elif self.cleaned_data.get("api_key"):
+            project.set_api_key(self.cleaned_data["api_key"])
+        if commit:
+            project.save()
+        return project
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectAdminForm
+    list_display = ["name", "ampersand_project", "api_url", "has_stored_api_key", "created_at"]
+    search_fields = ["name", "ampersand_project"]
+    inlines = [MembershipInline]
+
+    @admin.display(boolean=True, description="Stored key")
+    def has_stored_api_key(self, project: Project) -> bool:
+        return project.has_stored_api_key
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "display_name", "provider", "project", "state", "last_synced_at"]
+    list_filter = ["project", "state", "provider"]
+    search_fields = ["name", "display_name", "remote_id"]
+    list_select_related = ["project"]
+    readonly_fields = ["project", "remote_id", "latest_snapshot", "first_seen_at", "last_synced_at"]
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(admin.ModelAdmin):
+    list_display = ["integration", "revision_id", "source", "taken_by", "taken_at"]
+    list_filter = ["source", "integration__project"]
+    search_fields = ["integration__name", "revision_id", "content_hash"]
+    list_select_related = ["integration", "taken_by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False

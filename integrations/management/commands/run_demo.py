@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from integrations.ampersand.errors import AmpersandError
+from integrations.models import Membership, Project
+from integrations.services import sync_project
+
+DEMO_USERNAME = "demo"
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve ampdash against the emulator with demo data: seed, sync, serve. "
+        "Ctrl-C stops everything it started."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument("--integrations", type=int, default=24)
+
+    def handle(self, *args: Any, port: int, integrations: int, **options: Any) -> None:
+        if not settings.AMPERSAND_EMULATOR:
+            raise CommandError("run_demo serves the emulator: set AMPERSAND_EMULATOR=1.")
+        project_name = settings.AMPERSAND_PROJECT or "demo"
+        if not os.environ.get("AMPERSAND_API_URL"):
+            # The emulator lives in the server started below, on this port.
+            settings.AMPERSAND_API_URL = f"http://127.0.0.1:{port}/emulator/v1"
+        call_command(
+            "seed_emulator",
+            project=project_name,
+            integrations=integrations,
+            api_key=settings.AMPERSAND_API_KEY,
+            if_empty=True,
+        )
+        project, _ = Project.objects.get_or_create(
+            name=project_name, defaults={"ampersand_project": project_name}
+        )
+        password = self.ensure_demo_user(project)
+
+        server = self.start_server(port)
+        try:
+            self.wait_until_up(server, port)
+            try:
+                self.stdout.write(sync_project(project=project).summary())
+            except AmpersandError as error:
+                self.stderr.write(f"sync failed project={project.name}: {error}")
+            self.stdout.write(
+                self.style.SUCCESS(f"\nampdash is running on http://127.0.0.1:{port}/")
+            )
+            if password:
+                self.stdout.write(f"Log in as {DEMO_USERNAME} / {password} (shown only this once)")
+            else:
+                self.stdout.write(
+                    f"Log in as {DEMO_USERNAME} (its password was printed on the first run; "
+                    f"`python manage.py changepassword {DEMO_USERNAME}` sets a new one)"
+                )
+            self.stdout.write("Press Ctrl-C to stop.\n")
+            server.wait()
+            if server.returncode:
+                raise CommandError(f"The web server stopped with exit code {server.returncode}.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping.")
+        finally:
+            self.stop(server)
+
+    def ensure_demo_user(self, project: Project) -> str | None:
+        """Create the local demo account once, with a random password; None if it exists."""
+        User = get_user_model()
+        with transaction.atomic():
+            if User.objects.filter(username=DEMO_USERNAME).exists():
+                return None
+            password = secrets.token_urlsafe(12)
+            user = User.objects.create_superuser(DEMO_USERNAME, password=password)
+            Membership.objects.create(user=user, project=project, role=Membership.Role.OPS)
+        return password
+
+    def start_server(self, port: int) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "PORT": str(port)}
+        # A session of its own, so the autoreloader's child is stopped with it.
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            start_new_session=True,
+        )
+
+    def wait_until_up(self, server: subprocess.Popen[bytes], port: int) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise CommandError(f"The web server did not start (is port {port} in use?).")
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.3)
+            else:
+                return
+        raise CommandError(f"The web server did not answer on port {port} within 60 s.")
+
+    def stop(self, server: subprocess.Popen[bytes]) -> None:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)

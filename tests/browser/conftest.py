@@ -1,0 +1,63 @@
+"""Playwright on Debian's Chromium. Never `playwright install`: no downloads here."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import pytest
+
+CHROMIUM = os.environ.get("AMPDASH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+MISSING = (
+    f"!!! BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM}. "
+    "Install Debian's chromium (`apt-get install -y chromium`, or `make test` as root). !!!"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.path.exists(CHROMIUM):
+        return
+    warnings.warn(MISSING, stacklevel=1)
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=MISSING))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
+
+
+@pytest.fixture
+def console_errors(page):
+    """Every console error and uncaught page error during the test."""
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+@pytest.fixture
+def logged_in_page(page, live_server, django_user_model):
+    user = django_user_model.objects.create_superuser("browser", password="browser-pass-1")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("browser")
+    page.get_by_label("Password").fill("browser-pass-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/integrations/")
+    page.user = user
+    return page

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from integrations.models import Integration, Membership, Project, Snapshot
+
+_ids = itertools.count(1)
+
+
+def integration_json(name: str, **content: Any) -> dict[str, Any]:
+    """An integration as the API returns it, with the given manifest content."""
+    number = next(_ids)
+    return {
+        "id": f"int-{number}",
+        "projectId": "proj-1",
+        "name": name,
+        "provider": content.pop("provider", "salesforce"),
+        "createTime": "2026-01-05T09:00:00.000000Z",
+        "latestRevision": {
+            "id": f"rev-{number}",
+            "specVersion": "1.0.0",
+            "createTime": "2026-01-05T09:00:00.000000Z",
+            "content": {"name": name, "provider": "salesforce", **content},
+        },
+    }
+
+
+def store_integration(project: Project, raw: dict[str, Any]) -> Integration:
+    integration = Integration.objects.create(
+        project=project,
+        remote_id=raw["id"],
+        name=raw["name"],
+        provider=raw["provider"],
+        display_name=raw["latestRevision"]["content"].get("displayName", ""),
+    )
+    snapshot = Snapshot.from_raw(raw, integration=integration)
+    snapshot.save()
+    integration.latest_snapshot = snapshot
+    integration.save()
+    return integration
+
+
+@pytest.fixture
+def project(db) -> Project:
+    return Project.objects.create(name="demo", ampersand_project="demo")
+
+
+@pytest.fixture
+def other_project(db) -> Project:
+    return Project.objects.create(name="other", ampersand_project="other")
+
+
+@pytest.fixture
+def viewer(django_user_model, project):
+    user = django_user_model.objects.create_user("viewer", password="pw-viewer-1")
+    Membership.objects.create(user=user, project=project, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def outsider(django_user_model, other_project):
+    user = django_user_model.objects.create_user("outsider", password="pw-outsider-1")
+    Membership.objects.create(user=user, project=other_project, role=Membership.Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
