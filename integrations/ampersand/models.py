@@ -1,0 +1,460 @@
+"""Typed models of the Ampersand API contract (OpenAPI `api.bundled.json`, manifest `amp.yaml`).
+
+Python attributes are snake_case; JSON keys are the contract's camelCase (aliases). Unknown keys
+are kept (`extra="allow"`) so a newer API version never breaks parsing, and every model validated
+from a JSON object remembers that object as `.raw`.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    Tag,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+
+def _require_timestamp_text(value: Any) -> Any:
+    # Lax pydantic would read a number as Unix seconds; the contract only ever sends RFC 3339 text.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected an RFC 3339 date-time string")
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_require_timestamp_text)]
+
+
+class ApiModel(BaseModel):
+    """Base of every contract model: camelCase aliases, unknown keys kept, `.raw` input."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+        frozen=True,
+    )
+
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_raw(cls, data: Any, handler: ModelWrapValidatorHandler[ApiModel]) -> ApiModel:
+        model = handler(data)
+        if isinstance(data, dict):
+            model._raw = data
+        return model
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """A copy of the exact JSON object this model was parsed from (or its contract dump)."""
+        if self._raw is None:
+            return self.to_api()
+        return copy.deepcopy(self._raw)
+
+    def to_api(self) -> dict[str, Any]:
+        """The model as contract JSON (camelCase keys, unknown keys kept, unset values left out)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- Manifest (amp.yaml) integration content: the contract's `Integration-2` ---------------------
+
+
+class FixedField(ApiModel):
+    """A field the builder names (`fieldName`), optionally renamed with `mapToName`."""
+
+    field_name: str
+    map_to_name: str | None = None
+    map_to_display_name: str | None = None
+
+
+class MappedField(ApiModel):
+    """A destination field (`mapToName`) the customer maps to a provider field of their choice."""
+
+    map_to_name: str
+    map_to_display_name: str | None = None
+    default: str | None = None
+    prompt: str | None = None
+
+
+def _field_variant(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "FixedField" if "fieldName" in value or "field_name" in value else "MappedField"
+    if isinstance(value, FixedField | MappedField):
+        return type(value).__name__
+    return None
+
+
+# The published schema's `oneOf` is ambiguous (a renamed fixed field matches both variants), so
+# the presence of `fieldName` decides.
+IntegrationField = Annotated[
+    Annotated[FixedField, Tag("FixedField")] | Annotated[MappedField, Tag("MappedField")],
+    Discriminator(
+        _field_variant,
+        custom_error_type="invalid_integration_field",
+        custom_error_message="a field must be an object with fieldName or mapToName",
+    ),
+]
+FIELD_VARIANT_TAGS = frozenset({"FixedField", "MappedField"})
+
+
+class DefaultPeriod(ApiModel):
+    """How far back a backfill goes: a number of `days` (0 = none) or the `fullHistory`."""
+
+    days: int | None = Field(default=None, ge=0)
+    full_history: bool | None = None
+
+    @model_validator(mode="after")
+    def _days_or_full_history(self) -> DefaultPeriod:
+        if self.days is None and self.full_history is None:
+            raise ValueError("defaultPeriod needs days or fullHistory")
+        return self
+
+
+class Backfill(ApiModel):
+    default_period: DefaultPeriod
+
+
+# Enum-valued fields are plain strings: a value added by a newer API version must not
+# break parsing (the emulator's manifest validation is where the enums are enforced).
+class Delivery(ApiModel):
+    mode: str | None = None
+    page_size: int | None = Field(default=None, ge=50, le=500)
+
+
+class IntegrationObject(ApiModel):
+    """An object of the read action."""
+
+    object_name: str
+    destination: str
+    schedule: str
+    map_to_name: str | None = None
+    map_to_display_name: str | None = None
+    required_fields: list[IntegrationField] | None = None
+    optional_fields: list[IntegrationField] | None = None
+    optional_fields_auto: str | None = None
+    backfill: Backfill | None = None
+    delivery: Delivery | None = None
+    enabled: str | None = None
+
+
+class ValueDefaults(ApiModel):
+    allow_any_fields: bool | None = None
+
+
+class IntegrationWriteObject(ApiModel):
+    object_name: str
+    inherit_mapping: bool | None = None
+    value_defaults: ValueDefaults | None = None
+
+
+class CreateEvent(ApiModel):
+    enabled: str | None = None
+
+
+class UpdateEvent(ApiModel):
+    enabled: str | None = None
+    watch_fields_auto: str | None = None
+    required_watch_fields: list[str] | None = None
+
+
+class DeleteEvent(ApiModel):
+    enabled: str | None = None
+
+
+class AssociationChangeEvent(ApiModel):
+    enabled: str | None = None
+    include_full_records: bool | None = None
+
+
+class IntegrationSubscribeObject(ApiModel):
+    object_name: str
+    destination: str
+    inherit_fields_and_mapping: bool | None = None
+    create_event: CreateEvent | None = None
+    update_event: UpdateEvent | None = None
+    delete_event: DeleteEvent | None = None
+    association_change_event: AssociationChangeEvent | None = None
+    other_events: list[str] | None = None
+
+
+class IntegrationRead(ApiModel):
+    objects: list[IntegrationObject] | None = None
+
+
+class IntegrationWrite(ApiModel):
+    objects: list[IntegrationWriteObject] | None = None
+
+
+class IntegrationSubscribe(ApiModel):
+    objects: list[IntegrationSubscribeObject] | None = None
+
+
+class IntegrationProxy(ApiModel):
+    enabled: bool | None = None
+    use_module: bool | None = None
+
+
+class SchemaChangeEvent(ApiModel):
+    enabled: str
+
+
+class WatchSchemaAllObjects(ApiModel):
+    field_created: SchemaChangeEvent | None = None
+    field_deleted: SchemaChangeEvent | None = None
+    field_changed: SchemaChangeEvent | None = None
+
+
+class WatchSchema(ApiModel):
+    destination: str
+    schedule: str | None = None
+    all_objects: WatchSchemaAllObjects
+
+
+class IntegrationContent(ApiModel):
+    """One integration of an amp.yaml manifest (the contract's `Integration-2`)."""
+
+    name: str
+    provider: str
+    display_name: str | None = None
+    module: str | None = None
+    read: IntegrationRead | None = None
+    write: IntegrationWrite | None = None
+    subscribe: IntegrationSubscribe | None = None
+    proxy: IntegrationProxy | None = None
+    watch_schema: WatchSchema | None = None
+
+
+class Manifest(ApiModel):
+    """A whole amp.yaml file."""
+
+    spec_version: str
+    integrations: list[IntegrationContent]
+
+
+# --- API resources -------------------------------------------------------------------------------
+
+
+class Revision(ApiModel):
+    id: str
+    spec_version: str
+    create_time: Timestamp
+    content: IntegrationContent
+
+
+class Integration(ApiModel):
+    id: str
+    project_id: str
+    name: str
+    provider: str
+    create_time: Timestamp
+    update_time: Timestamp | None = None
+    latest_revision: Revision
+
+
+class Project(ApiModel):
+    id: str
+    name: str
+    app_name: str
+    org_id: str
+    create_time: Timestamp
+    update_time: Timestamp | None = None
+    entitlements: dict[str, Any] | None = None
+
+
+class Destination(ApiModel):
+    id: str
+    name: str
+    type: str
+    metadata: dict[str, Any]
+    create_time: Timestamp
+    update_time: Timestamp | None = None
+
+
+class Group(ApiModel):
+    group_ref: str
+    group_name: str
+    project_id: str
+    create_time: Timestamp
+    update_time: Timestamp | None = None
+
+
+class Consumer(ApiModel):
+    consumer_ref: str
+    consumer_name: str
+    project_id: str
+    create_time: Timestamp
+    update_time: Timestamp | None = None
+
+
+class Connection(ApiModel):
+    id: str
+    project_id: str
+    provider: str
+    group: Group
+    consumer: Consumer
+    create_time: Timestamp
+    update_time: Timestamp | None = None
+    # Server-reported enums stay plain strings so a new value never breaks parsing.
+    auth_scheme: str
+    status: str
+    provider_app: dict[str, Any] | None = None
+    provider_workspace_ref: str | None = None
+    provider_consumer_ref: str | None = None
+    provider_metadata: dict[str, Any] | None = None
+
+
+class ReadFilter(ApiModel):
+    field_name: str
+    operator: str
+    value: Any = None
+
+
+class BackfillConfig(ApiModel):
+    default_period: DefaultPeriod
+    field_filters: list[ReadFilter] | None = None
+
+
+class ReadConfigObject(ApiModel):
+    object_name: str
+    schedule: str | None = None
+    disabled: bool | None = None
+    destination: str | None = None
+    selected_fields: dict[str, bool] = Field(default_factory=dict)
+    selected_field_mappings: dict[str, str] = Field(default_factory=dict)
+    selected_value_mappings: dict[str, dict[str, str]] | None = None
+    selected_fields_auto: str | None = None
+    dynamic_mappings_input: list[Any] | None = None
+    backfill: BackfillConfig | None = None
+    field_filters: list[ReadFilter] | None = None
+
+
+class ReadConfig(ApiModel):
+    objects: dict[str, ReadConfigObject] = Field(default_factory=dict)
+
+
+class DeletionSettings(ApiModel):
+    enabled: bool
+
+
+class FieldSettingDefault(ApiModel):
+    string_value: str | None = None
+    integer_value: int | None = None
+    boolean_value: bool | None = None
+
+
+class FieldSetting(ApiModel):
+    default: FieldSettingDefault | None = None
+    write_on_create: str | None = None
+    write_on_update: str | None = None
+
+
+class WriteConfigObject(ApiModel):
+    object_name: str
+    deletion_settings: DeletionSettings | None = None
+    selected_value_defaults: dict[str, Any] | None = None
+    selected_field_settings: dict[str, FieldSetting] | None = None
+
+
+class WriteConfig(ApiModel):
+    objects: dict[str, WriteConfigObject] = Field(default_factory=dict)
+
+
+class ConfigEvent(ApiModel):
+    enabled: str
+    watch_fields_auto: str | None = None
+    required_watch_fields: list[str] | None = None
+
+
+class SubscribeConfigObject(ApiModel):
+    object_name: str
+    destination: str
+    inherit_fields_and_mappings: bool
+    create_event: ConfigEvent | None = None
+    update_event: ConfigEvent | None = None
+    delete_event: ConfigEvent | None = None
+    other_events: list[str] | None = None
+    provider_options: dict[str, Any] | None = None
+
+
+class SubscribeConfig(ApiModel):
+    objects: dict[str, SubscribeConfigObject] = Field(default_factory=dict)
+
+
+class ProxyConfig(ApiModel):
+    enabled: bool | None = None
+
+
+class ConfigContent(ApiModel):
+    """What a customer chose when installing: objects keyed by name, fields, mappings, backfill."""
+
+    provider: str
+    read: ReadConfig | None = None
+    write: WriteConfig | None = None
+    subscribe: SubscribeConfig | None = None
+    proxy: ProxyConfig | None = None
+
+
+class Config(ApiModel):
+    id: str
+    revision_id: str
+    create_time: Timestamp
+    created_by: str
+    content: ConfigContent
+
+
+class Installation(ApiModel):
+    id: str
+    project_id: str
+    integration_id: str
+    group: Group | None = None
+    health_status: str
+    last_operation_status: str | None = None
+    connection: Connection
+    create_time: Timestamp
+    created_by: str
+    update_time: Timestamp | None = None
+    config: Config
+
+
+# --- Problems (RFC 9457 problem+json) ------------------------------------------------------------
+
+
+class ApiProblem(ApiModel):
+    type: str | None = None
+    href: str | None = None
+    title: str | None = None
+    status: int | None = None
+    detail: str | None = None
+    instance: str | None = None
+    subsystem: str | None = None
+    time: datetime | None = None
+    request_id: str | None = None
+    causes: list[str] | None = None
+    remedy: str | None = None
+    support_email: str | None = None
+    support_phone: str | None = None
+    support_url: str | None = None
+    retryable: bool | None = None
+    retry_after: datetime | None = None
+    context: dict[str, Any] | None = None
+
+
+class InputValidationIssue(ApiProblem):
+    in_: str | None = Field(default=None, alias="in")
+    name: str | None = None
+    value: Any = None
+
+
+class InputValidationProblem(ApiProblem):
+    issues: list[InputValidationIssue] = Field(default_factory=list)

@@ -1,0 +1,301 @@
+"""The client against the emulator over a real socket, including its fault injection."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.utils import timezone
+
+from integrations.ampersand import (
+    AmpersandClient,
+    AuthError,
+    ConflictError,
+    InputValidationError,
+    Installation,
+    Integration,
+    InvalidResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    build_manifest_yaml,
+)
+from tests.ampersand.samples import CONTRACT_EXAMPLES, READ_ACCOUNTS_CONTENT
+from tests.conftest import EmulatorApi
+
+
+def make_client(emulator_api: EmulatorApi, **options: object) -> AmpersandClient:
+    settings: dict[str, object] = {"timeout": 5.0, "backoff_base": 0.02, "backoff_cap": 0.2}
+    settings.update(options)
+    return AmpersandClient(
+        base_url=emulator_api.base_url,
+        api_key=emulator_api.api_key,
+        project=emulator_api.project,
+        **settings,
+    )
+
+
+def with_faults(emulator_api: EmulatorApi, faults: str, **options: object) -> AmpersandClient:
+    return make_client(emulator_api, headers={"X-Emulator-Faults": faults}, **options)
+
+
+def one_off(faults: str) -> str:
+    """A fault sequence that starts fresh for this test."""
+    return f"{faults}; id={uuid.uuid4()}"
+
+
+@pytest.fixture
+def client(emulator_api: EmulatorApi) -> Iterator[AmpersandClient]:
+    with make_client(emulator_api) as api_client:
+        yield api_client
+
+
+@pytest.fixture
+def integration(client: AmpersandClient) -> Integration:
+    return client.create_integration(
+        name="read-accounts", provider="salesforce", content=READ_ACCOUNTS_CONTENT
+    )
+
+
+def install(integration: Integration, group_ref: str) -> None:
+    from emulator.models import Installation as StoredInstallation
+
+    example = copy.deepcopy(CONTRACT_EXAMPLES["listInstallations.200"][0])
+    example["group"]["groupRef"] = group_ref
+    # The contract's own example omits this required key; the emulator answers must carry it.
+    example["config"]["content"]["read"]["objects"]["account"]["selectedFieldMappings"] = {}
+    StoredInstallation.objects.create(
+        project_id=integration.project_id,
+        integration_id=integration.id,
+        group=example["group"],
+        connection=example["connection"],
+        config={**example["config"], "revisionId": integration.latest_revision.id},
+        created_by=example["createdBy"],
+        create_time=timezone.now(),
+    )
+
+
+def test_every_operation_round_trips(client: AmpersandClient, emulator_api: EmulatorApi):
+    project = client.get_project()
+    assert project.name == emulator_api.project
+
+    created_destination = client.create_destination(
+        name="ordersWebhook", type="webhook", metadata={"url": "https://example.com/orders"}
+    )
+    assert created_destination.type == "webhook"
+    assert {d.name for d in client.list_destinations()} == {"defaultWebhook", "ordersWebhook"}
+
+    created = client.create_integration(
+        name="read-accounts", provider="salesforce", content=READ_ACCOUNTS_CONTENT
+    )
+    assert created.latest_revision.content.raw == READ_ACCOUNTS_CONTENT
+    assert client.get_integration(created.id).raw == created.raw
+    assert client.get_integration("read-accounts").id == created.id
+    assert [i.id for i in client.list_integrations()] == [created.id]
+
+    changed = copy.deepcopy(READ_ACCOUNTS_CONTENT)
+    changed["read"]["objects"][2]["schedule"] = "0 * * * *"
+    second = {
+        "name": "read-contacts",
+        "provider": "hubspot",
+        "read": {
+            "objects": [
+                {"objectName": "contacts", "destination": "ordersWebhook", "schedule": "0 0 * * *"}
+            ]
+        },
+    }
+    upserted = client.batch_upsert(build_manifest_yaml([changed, second]))
+    assert all(isinstance(item, Integration) for item in upserted)
+    assert [i.name for i in upserted] == ["read-accounts", "read-contacts"]
+    assert upserted[0].id == created.id
+    assert upserted[0].latest_revision.id != created.latest_revision.id
+    assert upserted[0].latest_revision.content.raw == changed
+
+    revised = copy.deepcopy(changed)
+    revised["displayName"] = "Accounts, revised"
+    after_revision = client.create_revision(created.id, build_manifest_yaml([revised]))
+    assert after_revision.latest_revision.content.display_name == "Accounts, revised"
+
+    install(after_revision, "org_1")
+    install(after_revision, "org_2")
+    installations = client.list_installations(created.id)
+    assert all(isinstance(item, Installation) for item in installations)
+    assert sorted(i.group.group_ref for i in installations) == ["org_1", "org_2"]
+    assert [
+        i.group.group_ref for i in client.list_installations(created.id, group_ref="org_2")
+    ] == ["org_2"]
+    assert len(client.list_project_installations()) == 2
+    assert client.list_project_installations(group_ref="nobody") == []
+
+    client.delete_integration(created.id)
+    with pytest.raises(NotFoundError) as caught:
+        client.get_integration(created.id)
+    assert caught.value.request_id
+    assert [i.name for i in client.list_integrations()] == ["read-contacts"]
+
+
+def test_refused_inputs_are_typed_errors(client: AmpersandClient, integration: Integration):
+    with pytest.raises(ConflictError):
+        client.create_integration(
+            name="read-accounts", provider="salesforce", content=READ_ACCOUNTS_CONTENT
+        )
+    with pytest.raises(InputValidationError) as caught:
+        client.create_destination(name="bad name!", type="webhook", metadata={"url": "http://x"})
+    assert {issue.name for issue in caught.value.issues} == {"name", "metadata.url"}
+    with pytest.raises(InputValidationError):
+        client.batch_upsert("specVersion: [not yaml")
+
+
+def test_wrong_api_key_is_an_auth_error(emulator_api: EmulatorApi):
+    with (
+        AmpersandClient(
+            base_url=emulator_api.base_url, api_key="wrong", project=emulator_api.project
+        ) as stranger,
+        pytest.raises(AuthError) as caught,
+    ):
+        stranger.list_integrations()
+
+    assert caught.value.status == 401
+    assert caught.value.request_id
+
+
+def test_key_of_another_project_is_an_auth_error(emulator_api: EmulatorApi):
+    from emulator.models import ApiKey, Project
+
+    other = Project.objects.create(name="other", app_name="Other", create_time=timezone.now())
+    ApiKey.objects.create(key="other-key", project=other)
+
+    with (
+        AmpersandClient(
+            base_url=emulator_api.base_url, api_key="other-key", project=emulator_api.project
+        ) as outsider,
+        pytest.raises(AuthError) as caught,
+    ):
+        outsider.get_project()
+
+    assert caught.value.status == 403
+
+
+def test_transient_faults_are_retried_to_success(emulator_api: EmulatorApi, caplog):
+    with (
+        with_faults(emulator_api, one_off("seq=503,429,502,ok"), max_retry_wait=0.1) as faulty,
+        caplog.at_level(logging.INFO, logger="integrations.ampersand"),
+    ):
+        project = faulty.get_project()
+
+    retries = [r for r in caplog.records if r.name.startswith("integrations.ampersand")]
+    assert project.name == emulator_api.project
+    assert [r.getMessage().rsplit(" ", 2)[-2:] for r in retries] == [
+        ["HTTP", "503"],
+        ["HTTP", "429"],
+        ["HTTP", "502"],
+    ]
+    assert emulator_api.api_key not in caplog.text
+
+
+def test_truncated_json_on_get_is_retried(emulator_api: EmulatorApi, integration: Integration):
+    with with_faults(emulator_api, one_off("seq=truncate,truncate,ok")) as faulty:
+        assert [i.id for i in faulty.list_integrations()] == [integration.id]
+
+
+def test_schema_invalid_body_raises_invalid_response_naming_the_field(
+    emulator_api: EmulatorApi, integration: Integration
+):
+    with (
+        with_faults(emulator_api, one_off("seq=invalid")) as faulty,
+        pytest.raises(InvalidResponseError) as caught,
+    ):
+        faulty.list_integrations()
+
+    paths = [error.split(":")[0] for error in caught.value.field_errors]
+    assert paths == ["[0].id", "[0].createTime"]
+
+
+def test_post_is_not_retried_on_503(emulator_api: EmulatorApi, client: AmpersandClient):
+    with (
+        with_faults(emulator_api, one_off("seq=503,ok")) as faulty,
+        pytest.raises(ServerError) as caught,
+    ):
+        faulty.create_destination(name="x", type="webhook", metadata={"url": "https://x.io"})
+
+    assert caught.value.status == 503
+    assert "x" not in {d.name for d in client.list_destinations()}
+
+
+def test_read_timeout_on_get_is_retried_quickly(emulator_api: EmulatorApi):
+    with with_faults(emulator_api, one_off("seq=timeout,ok; stall=2"), timeout=0.5) as faulty:
+        started = time.monotonic()
+        faulty.get_project()
+
+    assert time.monotonic() - started < 1.9
+
+
+def test_read_timeout_on_post_is_a_transport_error(emulator_api: EmulatorApi):
+    with (
+        with_faults(emulator_api, one_off("seq=timeout; stall=2"), timeout=0.5) as faulty,
+        pytest.raises(TransportError),
+    ):
+        faulty.create_destination(name="y", type="webhook", metadata={"url": "https://y.io"})
+
+
+def outcome_of(call: Callable[[], object]) -> str:
+    """ "ok", or the kind of typed error the call raised (unexpected exceptions propagate)."""
+    try:
+        call()
+    except InvalidResponseError as error:
+        return "invalid" if error.field_errors or error.detail else "unexplained invalid"
+    except (ServerError, RateLimitedError) as error:
+        return f"http {error.status}"
+    except TransportError as error:
+        return "transport" if error.cause is not None else "transport without cause"
+    return "ok"
+
+
+def test_random_faults_end_in_success_or_a_typed_error_within_bounded_time(
+    emulator_api: EmulatorApi, integration: Integration, caplog
+):
+    faults = "rate=0.3; kinds=500,502,503,429,timeout,truncate,invalid; stall=2"
+    manifest = build_manifest_yaml([READ_ACCOUNTS_CONTENT])
+    total_timeout = 6.0
+    outcomes: list[str] = []
+    slowest_call = 0.0
+    started = time.monotonic()
+    with (
+        with_faults(
+            emulator_api, faults, timeout=0.5, total_timeout=total_timeout, max_retry_wait=0.3
+        ) as faulty,
+        caplog.at_level(logging.INFO, logger="integrations.ampersand"),
+    ):
+        calls = [
+            faulty.get_project,
+            faulty.list_integrations,
+            lambda: faulty.get_integration(integration.id),
+            faulty.list_destinations,
+            faulty.list_project_installations,
+            lambda: faulty.list_installations(integration.id),
+            lambda: faulty.batch_upsert(manifest),
+        ]
+        for round_number in range(6):
+
+            def create(n: int = round_number) -> object:
+                return faulty.create_destination(
+                    name=f"hook-{n}", type="webhook", metadata={"url": "https://h.io"}
+                )
+
+            for call in [*calls, create]:
+                call_started = time.monotonic()
+                outcomes.append(outcome_of(call))
+                slowest_call = max(slowest_call, time.monotonic() - call_started)
+
+    allowed = {"ok", "invalid", "transport", *(f"http {s}" for s in (429, 500, 502, 503, 504))}
+    assert set(outcomes) <= allowed
+    assert len(outcomes) == 48
+    assert outcomes.count("ok") >= len(outcomes) // 2
+    assert slowest_call < total_timeout + 1.5
+    assert any(r.name.startswith("integrations.ampersand") for r in caplog.records)
+    assert time.monotonic() - started < 90
