@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from integrations import secrets
+from integrations.diff import IntegrationDiff, diff_contents
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -176,6 +177,10 @@ class Snapshot(models.Model):
     def content(self) -> dict[str, Any]:
         revision = self.raw.get("latestRevision") or {}
         return revision.get("content") or {}
+
+    def diff(self, older: Snapshot) -> IntegrationDiff:
+        """What changed from `older` to this snapshot."""
+        return diff_contents(older.content, self.content)
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any], **fields: Any) -> Snapshot:

@@ -45,3 +45,19 @@ def test_project_without_a_stored_key_uses_the_environment_key(db, settings):
     settings.AMPERSAND_API_KEY = "from-env"
     project = Project.objects.create(name="dev", ampersand_project="dev")
     assert project.get_api_key() == "from-env"
+
+
+def test_snapshot_diff_names_what_changed_since_an_older_one(project):
+    older_raw = integration_json("diffed", displayName="Old name")
+    integration = store_integration(project, older_raw)
+    newer_raw = {**older_raw, "latestRevision": {**older_raw["latestRevision"]}}
+    newer_raw["latestRevision"]["content"] = {
+        **older_raw["latestRevision"]["content"],
+        "displayName": "New name",
+    }
+    newer = Snapshot.from_raw(newer_raw, integration=integration)
+    newer.save()
+
+    diff = newer.diff(integration.latest_snapshot)
+
+    assert [(c.kind, c.old, c.new) for c in diff.changes] == [("changed", "Old name", "New name")]
