@@ -66,7 +66,7 @@ def sync_project(
             )
         }
         new_integrations: list[Integration] = []
-        snapshots: list[Snapshot] = []
+        snapshots: list[tuple[Integration, Snapshot]] = []
         touched: list[Integration] = []
         for item in remote:
             raw = item.raw
@@ -92,17 +92,18 @@ def sync_project(
             integration.state = Integration.State.PRESENT
             integration.last_synced_at = now
             snapshots.append(
-                Snapshot.from_raw(
-                    raw, integration=integration, source=Snapshot.Source.SYNC, taken_by=taken_by
+                (
+                    integration,
+                    Snapshot.from_raw(raw, source=Snapshot.Source.SYNC, taken_by=taken_by),
                 )
             )
 
         Integration.objects.bulk_create(new_integrations)
-        for snapshot in snapshots:
-            snapshot.integration_id = snapshot.integration.pk
-        Snapshot.objects.bulk_create(snapshots)
-        for snapshot in snapshots:
-            snapshot.integration.latest_snapshot = snapshot
+        for integration, snapshot in snapshots:
+            snapshot.integration = integration
+        Snapshot.objects.bulk_create([snapshot for _, snapshot in snapshots])
+        for integration, snapshot in snapshots:
+            integration.latest_snapshot = snapshot
 
         gone = [i for i in known.values() if i.state != Integration.State.REMOVED]
         for integration in gone:

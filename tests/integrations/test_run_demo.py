@@ -1,0 +1,103 @@
+"""`make run`'s last step, end to end: seed, sync, serve, log in, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_until(process: subprocess.Popen[str], pattern: str, timeout: float) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if re.search(pattern, line):
+            return lines
+    raise AssertionError(f"never saw {pattern!r}; output was:\n" + "\n".join(lines))
+
+
+def test_run_demo_serves_the_synced_demo_and_stops_on_ctrl_c(tmp_path):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AMPERSAND_"))},
+        "AMPERSAND_EMULATOR": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
+    demo = subprocess.Popen(
+        [*manage, "run_demo", "--port", str(port)],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = read_until(demo, r"Press Ctrl-C", timeout=120)
+        assert "synced project=demo fetched=24 new=24 changed=0 unchanged=0 removed=0" in output
+        login = next(line for line in output if line.startswith("Log in as demo / "))
+        password = login.removeprefix("Log in as demo / ").split(" ")[0]
+
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as browser:
+            form = browser.get("/accounts/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
+            page = browser.post(
+                "/accounts/login/",
+                data={"username": "demo", "password": password, "csrfmiddlewaretoken": token},
+            )
+            assert page.url.path == "/integrations/"
+            assert page.text.count("<tr>") == 25  # header + 24 integrations
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+
+
+def test_demo_account_gets_a_random_password_once(db, django_user_model):
+    from integrations.management.commands.run_demo import Command
+    from integrations.models import Project
+
+    project = Project.objects.create(name="demo", ampersand_project="demo")
+    first = Command().ensure_demo_user(project)
+    second = Command().ensure_demo_user(project)
+
+    user = django_user_model.objects.get(username="demo")
+    assert len(first or "") >= 16
+    assert user.check_password(first)
+    assert second is None
+    assert user.memberships.get().project == project
+
+
+def test_two_demo_setups_never_share_a_password(db, django_user_model):
+    from integrations.management.commands.run_demo import Command
+    from integrations.models import Project
+
+    project = Project.objects.create(name="demo", ampersand_project="demo")
+    first = Command().ensure_demo_user(project)
+    django_user_model.objects.all().delete()
+    assert Command().ensure_demo_user(project) != first

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from emulator.models import Integration as RemoteIntegration
+from integrations.ampersand import AmpersandClient
+from integrations.ampersand.errors import AmpersandError
+from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.models import Integration, Project, Snapshot
+from integrations.services import sync_project
+
+
+@pytest.fixture
+def seeded(emulator_api):
+    call_command("seed_emulator", project="seeded", integrations=6, seed=3, api_key="seeded-key")
+    return replace(emulator_api, project="seeded", api_key="seeded-key")
+
+
+@pytest.fixture
+def project(seeded, settings) -> Project:
+    project = Project.objects.create(
+        name="local", ampersand_project=seeded.project, api_url=seeded.base_url
+    )
+    project.set_api_key(seeded.api_key)
+    project.save()
+    return project
+
+
+def remote_client(api, **options) -> AmpersandClient:
+    return AmpersandClient(
+        base_url=api.base_url, api_key=api.api_key, project=api.project, **options
+    )
+
+
+def test_first_sync_stores_one_snapshot_per_integration(project):
+    result = sync_project(project=project)
+
+    assert (result.fetched, result.new, result.changed, result.unchanged) == (6, 6, 0, 0)
+    assert Integration.objects.filter(project=project).count() == 6
+    assert Snapshot.objects.count() == 6
+    remote = RemoteIntegration.objects.get(name=Integration.objects.first().name)
+    local = Integration.objects.get(remote_id=remote.id)
+    assert local.latest_snapshot.raw == remote.to_api()
+    assert local.latest_snapshot.revision_id == remote.latest_revision_id
+
+
+def test_resync_without_changes_writes_no_snapshot(project):
+    sync_project(project=project)
+    result = sync_project(project=project)
+    assert (result.new, result.changed, result.unchanged) == (0, 0, 6)
+    assert Snapshot.objects.count() == 6
+    assert result.summary() == (
+        "synced project=local fetched=6 new=0 changed=0 unchanged=6 removed=0"
+    )
+
+
+def test_upsert_that_changes_a_mapping_makes_the_next_sync_report_one_change(project, seeded):
+    sync_project(project=project)
+    remote = RemoteIntegration.objects.order_by("name").first()
+    content = remote.latest_revision.content
+    field = content["read"]["objects"][0]["requiredFields"][0]
+    field["mapToName"] = "renamed_by_test"
+    with remote_client(seeded) as client:
+        client.batch_upsert(build_manifest_yaml([content]))
+
+    result = sync_project(project=project)
+
+    assert (result.changed, result.unchanged) == (1, 5)
+    local = Integration.objects.get(remote_id=remote.id)
+    assert local.snapshots.count() == 2
+    assert (
+        local.latest_snapshot.content["read"]["objects"][0]["requiredFields"][0]["mapToName"]
+        == "renamed_by_test"
+    )
+
+
+def test_integration_deleted_remotely_is_marked_removed_and_keeps_history(project, seeded):
+    sync_project(project=project)
+    remote = RemoteIntegration.objects.order_by("name").first()
+    content = remote.latest_revision.content
+    with remote_client(seeded) as client:
+        client.delete_integration(remote.id)
+
+    result = sync_project(project=project)
+
+    assert result.removed == 1
+    local = Integration.objects.get(remote_id=remote.id)
+    assert local.state == Integration.State.REMOVED
+    assert local.snapshots.count() == 1
+    assert sync_project(project=project).removed == 0
+
+    with remote_client(seeded) as client:
+        client.batch_upsert(build_manifest_yaml([content]))
+    result = sync_project(project=project)
+    assert result.new == 1  # the API gives the re-created integration a new id
+
+
+def test_failed_fetch_changes_nothing(project, seeded):
+    sync_project(project=project)
+    before = list(Snapshot.objects.values_list("pk", "content_hash"))
+    failing = remote_client(
+        seeded, max_retries=1, headers={"X-Emulator-Faults": "kinds=503"}, total_timeout=5
+    )
+
+    with pytest.raises(AmpersandError), failing:
+        sync_project(project=project, client=failing)
+
+    assert list(Snapshot.objects.values_list("pk", "content_hash")) == before
+    assert not Integration.objects.filter(state=Integration.State.REMOVED).exists()
+
+
+def test_sync_command_prints_the_summary_line(project, capsys):
+    call_command("sync_integrations", project="local")
+    call_command("sync_integrations", project="local")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [
+        "synced project=local fetched=6 new=6 changed=0 unchanged=0 removed=0",
+        "synced project=local fetched=6 new=0 changed=0 unchanged=6 removed=0",
+    ]
+
+
+def test_sync_command_fails_clearly_when_the_api_refuses_the_key(project, capsys):
+    project.set_api_key("wrong-key")
+    project.save()
+    with pytest.raises(CommandError, match="1 project"):
+        call_command("sync_integrations", project="local")
+    assert "sync failed project=local" in capsys.readouterr().err
