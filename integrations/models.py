@@ -154,6 +154,9 @@ class Snapshot(models.Model):
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    sync_run = models.ForeignKey(
+        "SyncRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshots"
+    )
 
     class Meta:
         ordering = ["-taken_at", "-id"]
@@ -183,13 +186,15 @@ class Snapshot(models.Model):
         return diff_contents(older.content, self.content)
 
     @classmethod
-    def from_raw(cls, raw: dict[str, Any], **fields: Any) -> Snapshot:
+    def from_raw(
+        cls, raw: dict[str, Any], *, content_hash: str | None = None, **fields: Any
+    ) -> Snapshot:
         """An unsaved snapshot of `raw`, with its hash and counts filled in."""
         revision = raw.get("latestRevision") or {}
         content = revision.get("content") or {}
         return cls(
             raw=raw,
-            content_hash=canonical_hash(raw),
+            content_hash=content_hash or canonical_hash(raw),
             revision_id=revision.get("id", ""),
             revision_created_at=parse_datetime(revision.get("createTime") or ""),
             spec_version=revision.get("specVersion", ""),
@@ -204,3 +209,73 @@ def _object_count(content: dict[str, Any], action: str) -> int:
     section = content.get(action)
     objects = section.get("objects") if isinstance(section, dict) else None
     return len(objects) if isinstance(objects, list) else 0
+
+
+class SyncRun(models.Model):
+    """One fetch of a project's integrations: who started it, how it went, what it found."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partial"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", "Management command"
+        TASK = "task", "Background task"
+        BUTTON = "button", "Sync now button"
+        DEMO = "demo", "make run"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # host:pid of the process doing the work, and when it last showed signs of life.
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(auto_now_add=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    failed_items = models.JSONField(default=list, blank=True)
+    error_title = models.CharField(max_length=500, blank=True)
+    error_detail = models.TextField(blank=True)
+    error_request_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        get_latest_by = "started_at"
+        constraints = [
+            # The database itself refuses a second running sync of one project.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status="running"),
+                name="one_running_sync_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"sync of {self.project} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+    def summary(self) -> str:
+        return (
+            f"synced project={self.project.name} fetched={self.fetched} new={self.new} "
+            f"changed={self.changed} unchanged={self.unchanged} removed={self.removed}"
+        )

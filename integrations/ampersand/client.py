@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -44,6 +45,19 @@ def _parse[T](adapter: TypeAdapter[T], body: Any, operation: str) -> T:
             detail=f"{len(field_errors)} invalid field(s)",
             field_errors=field_errors,
         ) from exc
+
+
+@dataclass(frozen=True)
+class ListedIntegration:
+    """One item of a listIntegrations answer: its JSON, and the model or why it did not parse."""
+
+    raw: Any
+    integration: Integration | None
+    field_errors: list[str]
+
+    @property
+    def is_valid(self) -> bool:
+        return self.integration is not None
 
 
 def _destructive_param(destructive: bool) -> dict[str, str]:
@@ -120,6 +134,29 @@ class AmpersandClient:
             "GET", f"{self._project_path}/integrations", operation="listIntegrations"
         )
         return _parse(INTEGRATIONS, body, "listIntegrations")
+
+    def list_integrations_checked(self) -> list[ListedIntegration]:
+        """listIntegrations, item by item: an item that breaks the contract does not sink the rest.
+
+        `raw` is the decoded JSON itself, not a copy: the caller owns it.
+        """
+        body = self._http.request(
+            "GET", f"{self._project_path}/integrations", operation="listIntegrations"
+        )
+        if not isinstance(body, list):
+            raise InvalidResponseError(
+                "listIntegrations: response does not match the contract",
+                detail="expected a JSON array",
+                field_errors=[f"(root): expected an array, got {type(body).__name__}"],
+            )
+        items = []
+        for index, raw in enumerate(body):
+            try:
+                items.append(ListedIntegration(raw, INTEGRATION.validate_python(raw), []))
+            except ValidationError as exc:
+                errors = [f"[{index}].{line}" for line in describe_validation_error(exc)]
+                items.append(ListedIntegration(raw, None, errors))
+        return items
 
     def get_integration(self, id_or_name: str) -> Integration:
         """getIntegration: one integration by ID or name."""

@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand import AmpersandClient
-from integrations.ampersand.errors import AmpersandError
 from integrations.ampersand.manifest import build_manifest_yaml
-from integrations.models import Integration, Project, Snapshot
-from integrations.services import sync_project
+from integrations.models import Integration, Project, Snapshot, SyncRun
+from integrations.services import (
+    SyncAlreadyRunning,
+    fail_dead_sync_runs,
+    start_sync,
+    sync_project,
+)
 
 
 @pytest.fixture
@@ -98,18 +105,60 @@ def test_integration_deleted_remotely_is_marked_removed_and_keeps_history(projec
     assert result.new == 1  # the API gives the re-created integration a new id
 
 
-def test_failed_fetch_changes_nothing(project, seeded):
+def test_failed_fetch_changes_nothing_and_records_the_problem(project, seeded):
     sync_project(project=project)
     before = list(Snapshot.objects.values_list("pk", "content_hash"))
-    failing = remote_client(
+    with remote_client(
         seeded, max_retries=1, headers={"X-Emulator-Faults": "kinds=503"}, total_timeout=5
-    )
+    ) as failing:
+        run = sync_project(project=project, client=failing)
 
-    with pytest.raises(AmpersandError), failing:
-        sync_project(project=project, client=failing)
-
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error_title
+    assert run.error_request_id
+    assert run.finished_at is not None
     assert list(Snapshot.objects.values_list("pk", "content_hash")) == before
     assert not Integration.objects.filter(state=Integration.State.REMOVED).exists()
+
+
+def test_integration_that_breaks_the_contract_is_a_failed_item_of_a_partial_sync(project, seeded):
+    sync_project(project=project)
+    with remote_client(seeded, headers={"X-Emulator-Faults": "kinds=invalid"}) as broken:
+        run = sync_project(project=project, client=broken)
+
+    assert run.status == SyncRun.Status.PARTIAL
+    assert (run.fetched, run.unchanged, run.removed) == (6, 5, 0)
+    [item] = run.failed_items
+    assert any(error.startswith("[0].id") for error in item["errors"])
+    assert not Integration.objects.filter(state=Integration.State.REMOVED).exists()
+
+
+def test_second_sync_of_a_project_is_refused_while_one_runs(project):
+    running = start_sync(project=project, trigger=SyncRun.Trigger.BUTTON)
+
+    with pytest.raises(SyncAlreadyRunning, match="already running"):
+        sync_project(project=project)
+
+    assert SyncRun.objects.filter(status=SyncRun.Status.RUNNING).get() == running
+
+
+def test_sync_left_running_by_a_dead_worker_is_failed_on_the_next_start(project):
+    dead = SyncRun.objects.create(
+        project=project, trigger=SyncRun.Trigger.TASK, worker=f"{socket.gethostname()}:999999"
+    )
+    stale = SyncRun.objects.create(
+        project=Project.objects.create(name="p2", ampersand_project="seeded"),
+        trigger=SyncRun.Trigger.TASK,
+        worker="elsewhere:1",
+    )
+    SyncRun.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+    assert sync_project(project=project).status == SyncRun.Status.SUCCEEDED
+    assert fail_dead_sync_runs(stale.project) == 1
+
+    dead.refresh_from_db()
+    assert dead.status == SyncRun.Status.FAILED
+    assert dead.error_title == "Worker stopped"
 
 
 def test_sync_command_prints_the_summary_line(project, capsys):

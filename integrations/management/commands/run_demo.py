@@ -15,8 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from integrations.ampersand.errors import AmpersandError
-from integrations.models import Membership, Project
+from integrations.models import Membership, Project, SyncRun
 from integrations.services import sync_project
 
 DEMO_USERNAME = "demo"
@@ -54,10 +53,11 @@ class Command(BaseCommand):
         server = self.start_server(port)
         try:
             self.wait_until_up(server, port)
-            try:
-                self.stdout.write(sync_project(project=project).summary())
-            except AmpersandError as error:
-                self.stderr.write(f"sync failed project={project.name}: {error}")
+            run = sync_project(project=project, trigger=SyncRun.Trigger.DEMO)
+            if run.status == SyncRun.Status.FAILED:
+                self.stderr.write(f"sync failed: {run.error_title}: {run.error_detail}")
+            else:
+                self.stdout.write(run.summary())
             self.stdout.write(
                 self.style.SUCCESS(f"\nampdash is running on http://127.0.0.1:{port}/")
             )

@@ -5,9 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.ampersand.errors import AmpersandError
-from integrations.models import Project
-from integrations.services import sync_project
+from integrations.models import Project, SyncRun
+from integrations.services import SyncAlreadyRunning, sync_project
 
 
 class Command(BaseCommand):
@@ -42,10 +41,23 @@ class Command(BaseCommand):
         failed = 0
         for project in projects:
             try:
-                result = sync_project(project=project)
-            except AmpersandError as error:
+                run = sync_project(project=project, trigger=SyncRun.Trigger.COMMAND)
+            except SyncAlreadyRunning as error:
                 failed += 1
-                self.stderr.write(f"sync failed project={project.name}: {error}")
-            else:
-                self.stdout.write(result.summary())
+                self.stderr.write(f"sync refused project={project.name}: {error}")
+                continue
+            if run.status == SyncRun.Status.FAILED:
+                failed += 1
+                request = f" (requestId {run.error_request_id})" if run.error_request_id else ""
+                self.stderr.write(
+                    f"sync failed project={project.name}: {run.error_title}: "
+                    f"{run.error_detail}{request}"
+                )
+                continue
+            for item in run.failed_items:
+                self.stderr.write(
+                    f"skipped integration {item['name'] or item['remote_id']}: "
+                    + "; ".join(item["errors"])
+                )
+            self.stdout.write(run.summary())
         return failed
