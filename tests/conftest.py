@@ -52,3 +52,55 @@ def emulator_api(live_server, emulator_project) -> EmulatorApi:
         api_key="test-key",
         project=emulator_project.name,
     )
+
+
+# --- Contract checks (owner: emu) ----------------------------------------------------------------
+# Every emulator answer during a test, unless a fault broke it on purpose, must match the official
+# OpenAPI spec; mismatches fail the test. Tests that hit no emulator pay one signal connection.
+
+
+@pytest.fixture(autouse=True)
+def _emulator_answers_match_contract(request):
+    from emulator.signals import response_served
+
+    answers: list[tuple[str, str, int, str, bytes]] = []
+
+    def record_answer(sender, request, response, operation_id, fault, **kwargs):
+        if fault is None:
+            content_type = response.get("Content-Type", "")
+            answers.append(
+                (request.method, request.path, response.status_code, content_type, response.content)
+            )
+
+    def fail_on_mismatches() -> None:
+        checked, answers[:] = list(answers), []
+        if not checked:
+            return
+        from tests.contract.openapi import response_mismatches
+
+        mismatches = [
+            f"{method} {path} -> {mismatch}"
+            for method, path, status, content_type, body in checked
+            for mismatch in response_mismatches(method, path, status, content_type, body)
+        ]
+        if mismatches:
+            pytest.fail(
+                "Emulator answers that break the OpenAPI contract:\n  " + "\n  ".join(mismatches),
+                pytrace=False,
+            )
+
+    request.node.emulator_contract_check = fail_on_mismatches
+    response_served.connect(record_answer, weak=False)
+    yield
+    response_served.disconnect(record_answer)
+    fail_on_mismatches()  # answers served while fixtures tore down
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    # Checked right after the test body, so a broken answer fails the test itself.
+    result = yield
+    check = getattr(item, "emulator_contract_check", None)
+    if check is not None:
+        check()
+    return result

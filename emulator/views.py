@@ -1,0 +1,503 @@
+"""The operations of the Ampersand public API, as the emulator answers them.
+
+Each view is named after its operationId and receives the authenticated project; the shared
+request handling (switch, faults, auth, problems, signal) lives in `emulator.endpoints`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+
+from emulator.endpoints import operation
+from emulator.inputs import json_body, query_flag, query_text, unstorable_value_path
+from emulator.manifest import (
+    ManifestError,
+    ManifestIssue,
+    parse_manifest,
+    validate_integration_content,
+)
+from emulator.models import Destination, Installation, Integration, Project, Revision
+from emulator.problems import Issue, Problem
+
+MAX_NAME_LENGTH = 200
+MAX_PROVIDER_LENGTH = 100
+MAX_SPEC_VERSION_LENGTH = 20
+DESTINATION_NAME = re.compile(r"[A-Za-z0-9-]+")
+DESTINATION_TYPES = (
+    "webhook",
+    "kinesis",
+    "s3",
+    "slack",
+    "clickhouse",
+    "snowflake",
+    "bigquery",
+    "redshift",
+    "sqs",
+    "pubsub",
+    "rabbitmq",
+    "azureservicebus",
+)
+# The JSON types of the destination metadata fields the contract declares; others pass as given.
+DESTINATION_METADATA_TYPES: dict[str, type | tuple[type, ...]] = {
+    "tls": bool,
+    "batchSize": int,
+    "maxWaitSecs": int,
+    "headers": (dict, type(None)),
+    **dict.fromkeys(
+        [
+            *("url", "streamName", "region", "partitionKeyTemplate", "bucket", "keyTemplate"),
+            *("storageClass", "username", "tableName", "database", "accountIdentifier", "userId"),
+            *("dbName", "schemaName", "projectId", "datasetId", "tableId", "workgroupName"),
+            *("clusterIdentifier", "dbUser", "account", "container", "queueUrl", "topicId"),
+            *("serverUrl", "exchange", "name", "endpointUrl"),
+        ],
+        str,
+    ),
+}
+URL_DESTINATION_TYPES = ("webhook", "slack")
+DEFAULT_ENTITLEMENTS = {"brandingRemoval": {"value": False}, "logRetentionDays": {"value": 30}}
+
+
+def json_answer(data: Any, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, safe=False, status=status)
+
+
+def empty_answer(status: int) -> HttpResponse:
+    response = HttpResponse(status=status)
+    # The contract gives these answers no body, so no media type either.
+    del response["Content-Type"]
+    return response
+
+
+class IssueList:
+    """Input issues sorted by answer: wrong JSON shapes are a 400, broken rules a 422."""
+
+    def __init__(self) -> None:
+        self.shape: list[Issue] = []
+        self.rules: list[Issue] = []
+
+    def raise_if_any(self, subject: str) -> None:
+        if self.shape:
+            raise Problem(status=400, detail=f"{subject} has the wrong shape.", issues=self.shape)
+        if self.rules:
+            raise Problem(status=422, detail=f"{subject} is not valid.", issues=self.rules)
+
+    def text(self, data: dict[str, Any], key: str, *, path: str = "", most: int) -> str:
+        path = path or key
+        value = data.get(key)
+        if value is None:
+            self.shape.append(Issue("body", path, "Required."))
+        elif not isinstance(value, str):
+            self.shape.append(Issue("body", path, "Must be a string.", value))
+        elif not value.strip():
+            self.rules.append(Issue("body", path, "Must not be blank.", value))
+        elif len(value) > most:
+            self.rules.append(Issue("body", path, f"Must be at most {most} characters.", value))
+        else:
+            return value
+        return ""
+
+
+def body_object(request: HttpRequest) -> dict[str, Any]:
+    data = json_body(request)
+    if not isinstance(data, dict):
+        raise Problem(status=400, detail="The request body must be a JSON object.")
+    return data
+
+
+# --- Project -----------------------------------------------------------------------------------
+
+
+@operation("getProject")
+def get_project(request: HttpRequest, project: Project) -> HttpResponse:
+    data = project.to_api()
+    if query_flag(request, "includeEntitlements"):
+        data["entitlements"] = DEFAULT_ENTITLEMENTS
+    return json_answer(data)
+
+
+# --- Integrations ------------------------------------------------------------------------------
+
+
+def integrations_of(project: Project) -> QuerySet[Integration]:
+    return project.integrations.select_related("latest_revision").order_by("create_time", "name")
+
+
+def find_integration(project: Project, id_or_name: str, *, parameter: str) -> Integration:
+    """The project's integration by id, or by name too when the path parameter allows it."""
+    integrations = integrations_of(project)
+    integration = integrations.filter(id=id_or_name).first()
+    if integration is None and parameter == "integrationIdOrName":
+        integration = integrations.filter(name=id_or_name).first()
+    if integration is None:
+        raise Problem(
+            status=404,
+            detail=f"Integration {id_or_name!r} was not found in this project.",
+            issues=[Issue("path", parameter, "No such integration.", id_or_name)],
+        )
+    return integration
+
+
+@operation("listIntegrations")
+def list_integrations(request: HttpRequest, project: Project) -> HttpResponse:
+    return json_answer([integration.to_api() for integration in integrations_of(project)])
+
+
+@operation("getIntegration")
+def get_integration(
+    request: HttpRequest, project: Project, integration_id_or_name: str
+) -> HttpResponse:
+    integration = find_integration(project, integration_id_or_name, parameter="integrationIdOrName")
+    return json_answer(integration.to_api())
+
+
+@operation("createIntegration")
+def create_integration(request: HttpRequest, project: Project) -> HttpResponse:
+    data = body_object(request)
+    issues = IssueList()
+    name = issues.text(data, "name", most=MAX_NAME_LENGTH)
+    provider = issues.text(data, "provider", most=MAX_PROVIDER_LENGTH)
+    revision = data.get("latestRevision")
+    spec_version, content = "", None
+    if not isinstance(revision, dict):
+        issues.shape.append(
+            Issue("body", "latestRevision", "Required: an object with specVersion and content.")
+        )
+    else:
+        spec_version = issues.text(
+            revision,
+            "specVersion",
+            path="latestRevision.specVersion",
+            most=MAX_SPEC_VERSION_LENGTH,
+        )
+        content = revision.get("content")
+        if not isinstance(content, dict):
+            issues.shape.append(Issue("body", "latestRevision.content", "Must be an object."))
+    issues.raise_if_any("The integration")
+
+    assert isinstance(content, dict)
+    issues.rules.extend(
+        body_issue(issue)
+        for issue in validate_integration_content(
+            content, path="latestRevision.content", destinations=destination_names(project)
+        )
+    )
+    for key, expected in (("name", name), ("provider", provider)):
+        if content.get(key) != expected:
+            issues.rules.append(
+                Issue(
+                    "body",
+                    f"latestRevision.content.{key}",
+                    f"Must equal the integration's {key} {expected!r}.",
+                    content.get(key),
+                )
+            )
+    issues.raise_if_any("The integration")
+    if project.integrations.filter(name=name).exists():
+        raise Problem(status=409, detail=f"An integration named {name!r} already exists.")
+
+    with transaction.atomic():
+        add_integration(project, spec_version=spec_version, content=content, now=timezone.now())
+    return empty_answer(201)
+
+
+@operation("deleteIntegration")
+def delete_integration(
+    request: HttpRequest, project: Project, integration_id_or_name: str
+) -> HttpResponse:
+    integration = find_integration(project, integration_id_or_name, parameter="integrationIdOrName")
+    with transaction.atomic():
+        integration.delete()
+    return empty_answer(204)
+
+
+@operation("batchUpsertIntegrations")
+def batch_upsert_integrations(request: HttpRequest, project: Project) -> HttpResponse:
+    # Accepted for fidelity; the emulator runs no reads that a destructive deploy would pause.
+    query_flag(request, "destructive")
+    manifest = parsed_manifest(manifest_source(body_object(request)), project)
+    now = timezone.now()
+    with transaction.atomic():
+        integrations = [
+            upsert_integration(
+                project, spec_version=manifest["specVersion"], content=content, now=now
+            )
+            for content in manifest["integrations"]
+        ]
+    return json_answer([integration.to_api() for integration in integrations])
+
+
+@operation("createRevision")
+def create_revision(request: HttpRequest, project: Project, integration_id: str) -> HttpResponse:
+    integration = find_integration(project, integration_id, parameter="integrationId")
+    query_flag(request, "destructive")
+    manifest = parsed_manifest(manifest_source(body_object(request)), project)
+    contents = manifest["integrations"]
+    if len(contents) != 1:
+        raise Problem(
+            status=422,
+            detail="A revision's manifest must hold exactly one integration.",
+            issues=[Issue("body", "integrations", "Must hold exactly one integration.")],
+        )
+    if contents[0].get("name") != integration.name:
+        raise Problem(
+            status=422,
+            detail=f"The manifest's integration must be named {integration.name!r}.",
+            issues=[
+                Issue(
+                    "body",
+                    "integrations[0].name",
+                    f"Must be {integration.name!r}.",
+                    contents[0].get("name"),
+                )
+            ],
+        )
+    with transaction.atomic():
+        locked = Integration.objects.select_for_update().get(pk=integration.pk)
+        add_revision(locked, spec_version=manifest["specVersion"], content=contents[0])
+    return empty_answer(201)
+
+
+def destination_names(project: Project) -> set[str]:
+    return set(project.destinations.values_list("name", flat=True))
+
+
+def manifest_source(data: dict[str, Any]) -> str:
+    if "sourceZipUrl" in data:
+        raise Problem(
+            status=422,
+            detail="The emulator supports only sourceYaml, not sourceZipUrl.",
+            issues=[Issue("body", "sourceZipUrl", "Only sourceYaml is supported by the emulator.")],
+        )
+    source = data.get("sourceYaml")
+    if not isinstance(source, str):
+        detail = "Required." if source is None else "Must be a string."
+        raise Problem(
+            status=400,
+            detail="The request body needs sourceYaml, the amp.yaml text.",
+            issues=[Issue("body", "sourceYaml", detail)],
+        )
+    return source
+
+
+def body_issue(issue: ManifestIssue) -> Issue:
+    if issue.value is None:
+        return Issue("body", issue.name, issue.detail)
+    return Issue("body", issue.name, issue.detail, issue.value)
+
+
+def parsed_manifest(source_yaml: str, project: Project) -> dict[str, Any]:
+    """The validated manifest, with integration contents as they will be stored (else 422)."""
+    try:
+        manifest = parse_manifest(source_yaml, destinations=destination_names(project))
+    except ManifestError as error:
+        raise Problem(
+            status=422,
+            detail=error.title,
+            issues=[body_issue(issue) for issue in error.issues],
+        ) from None
+    issues: list[Issue] = []
+    contents = []
+    for index, content in enumerate(manifest["integrations"]):
+        path = f"integrations[{index}]"
+        try:
+            content = json.loads(json.dumps(content))
+        except (TypeError, ValueError):
+            issues.append(Issue("body", path, "Holds values that are not JSON."))
+            continue
+        unstorable = unstorable_value_path(content, path)
+        if unstorable is not None:
+            issues.append(Issue("body", unstorable, "Holds text that cannot be stored."))
+        for key, most in (("name", MAX_NAME_LENGTH), ("provider", MAX_PROVIDER_LENGTH)):
+            if len(str(content.get(key, ""))) > most:
+                issues.append(Issue("body", f"{path}.{key}", f"Must be at most {most} characters."))
+        contents.append(content)
+    if len(str(manifest.get("specVersion", ""))) > MAX_SPEC_VERSION_LENGTH:
+        issues.append(Issue("body", "specVersion", "Is not a known spec version."))
+    if issues:
+        raise Problem(status=422, detail="The manifest is not valid.", issues=issues)
+    return {"specVersion": str(manifest["specVersion"]), "integrations": contents}
+
+
+def add_integration(
+    project: Project, *, spec_version: str, content: dict[str, Any], now: datetime
+) -> Integration:
+    integration = Integration.objects.create(
+        project=project,
+        name=content["name"],
+        provider=content["provider"],
+        create_time=now,
+        update_time=now,
+    )
+    add_revision(integration, spec_version=spec_version, content=content, now=now)
+    return integration
+
+
+def add_revision(
+    integration: Integration,
+    *,
+    spec_version: str,
+    content: dict[str, Any],
+    now: datetime | None = None,
+) -> Revision:
+    now = now or timezone.now()
+    revision = Revision.objects.create(
+        integration=integration, spec_version=spec_version, content=content, create_time=now
+    )
+    integration.latest_revision = revision
+    integration.provider = content["provider"]
+    integration.update_time = now
+    integration.save(update_fields=["latest_revision", "provider", "update_time"])
+    return revision
+
+
+def upsert_integration(
+    project: Project, *, spec_version: str, content: dict[str, Any], now: datetime
+) -> Integration:
+    """Create the named integration, or give it a new revision only if its content changed."""
+    integration = (
+        Integration.objects.select_for_update()
+        .filter(project=project, name=content["name"])
+        .first()
+    )
+    if integration is None:
+        return add_integration(project, spec_version=spec_version, content=content, now=now)
+    latest = integration.latest_revision
+    if latest is None or latest.spec_version != spec_version or latest.content != content:
+        add_revision(integration, spec_version=spec_version, content=content, now=now)
+    return integration
+
+
+# --- Installations -----------------------------------------------------------------------------
+
+
+def installations_answer(
+    request: HttpRequest, installations: QuerySet[Installation]
+) -> HttpResponse:
+    group_ref = query_text(request, "groupRef")
+    if group_ref is not None:
+        installations = installations.filter(group__groupRef=group_ref)
+    return json_answer(
+        [installation.to_api() for installation in installations.order_by("create_time", "id")]
+    )
+
+
+@operation("listInstallations")
+def list_installations(request: HttpRequest, project: Project, integration_id: str) -> HttpResponse:
+    integration = find_integration(project, integration_id, parameter="integrationId")
+    return installations_answer(request, integration.installations.all())
+
+
+@operation("listInstallationsForProject")
+def list_installations_for_project(request: HttpRequest, project: Project) -> HttpResponse:
+    return installations_answer(request, Installation.objects.filter(project=project))
+
+
+# --- Destinations ------------------------------------------------------------------------------
+
+
+@operation("listDestinations")
+def list_destinations(request: HttpRequest, project: Project) -> HttpResponse:
+    destinations = project.destinations.order_by("create_time", "name")
+    return json_answer([destination.to_api() for destination in destinations])
+
+
+@operation("createDestination")
+def create_destination(request: HttpRequest, project: Project) -> HttpResponse:
+    data = body_object(request)
+    issues = IssueList()
+    name = issues.text(data, "name", most=MAX_NAME_LENGTH)
+    if name and not DESTINATION_NAME.fullmatch(name):
+        issues.rules.append(
+            Issue("body", "name", "May hold only letters, numbers and dashes.", name)
+        )
+    destination_type = issues.text(data, "type", most=40)
+    if destination_type and destination_type not in DESTINATION_TYPES:
+        issues.rules.append(
+            Issue("body", "type", f"Must be one of {', '.join(DESTINATION_TYPES)}.", data["type"])
+        )
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        issues.shape.append(Issue("body", "metadata", "Required: an object."))
+    else:
+        check_destination_metadata(metadata, destination_type, issues)
+    secrets = data.get("secrets")
+    if secrets is not None and not (
+        isinstance(secrets, dict) and all(isinstance(value, str) for value in secrets.values())
+    ):
+        issues.shape.append(Issue("body", "secrets", "Must be an object of strings."))
+    issues.raise_if_any("The destination")
+    assert isinstance(metadata, dict)
+    if project.destinations.filter(name=name).exists():
+        raise Problem(status=409, detail=f"A destination named {name!r} already exists.")
+
+    with transaction.atomic():
+        destination = Destination.objects.create(
+            project=project,
+            name=name,
+            type=destination_type,
+            metadata=metadata,
+            create_time=timezone.now(),
+        )
+    return json_answer(destination.to_api(), status=201)
+
+
+def check_destination_metadata(
+    metadata: dict[str, Any], destination_type: str, issues: IssueList
+) -> None:
+    for key, value in metadata.items():
+        expected = DESTINATION_METADATA_TYPES.get(key, object)
+        # bool is an int in Python, but not a JSON integer.
+        wrong_bool = isinstance(value, bool) and expected is int
+        if not isinstance(value, expected) or wrong_bool:
+            issues.shape.append(Issue("body", f"metadata.{key}", "Has the wrong type.", value))
+    headers = metadata.get("headers")
+    if isinstance(headers, dict):
+        for header, value in headers.items():
+            if not isinstance(value, str):
+                issues.shape.append(
+                    Issue("body", f"metadata.headers.{header}", "Must be a string.", value)
+                )
+    url = metadata.get("url")
+    if destination_type in URL_DESTINATION_TYPES and not (
+        isinstance(url, str) and url.startswith("https://")
+    ):
+        issues.rules.append(Issue("body", "metadata.url", "Must start with https://.", url))
+
+
+@operation("getDestination")
+def get_destination(request: HttpRequest, project: Project, destination: str) -> HttpResponse:
+    include_secrets = query_flag(request, "includeSecrets")
+    rotate = query_flag(request, "rotate")
+    found = project.destinations.filter(name=destination).first()
+    if found is None:
+        raise Problem(
+            status=404,
+            detail=f"Destination {destination!r} was not found in this project.",
+            issues=[Issue("path", "destination", "No such destination.", destination)],
+        )
+    if rotate:
+        # The signing key derives from updateTime, so touching it rotates the key.
+        found.update_time = timezone.now()
+        found.save(update_fields=["update_time"])
+    data = found.to_api()
+    if include_secrets:
+        data["secrets"] = (
+            {"webhookSigningKey": webhook_signing_key(found)} if found.type == "webhook" else {}
+        )
+    return json_answer(data)
+
+
+def webhook_signing_key(destination: Destination) -> str:
+    seed = f"{settings.SECRET_KEY}:{destination.id}:{destination.update_time}"
+    return "whsec_" + hashlib.sha256(seed.encode()).hexdigest()[:32]
