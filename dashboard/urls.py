@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from integrations.views import sync
+from integrations.views.home import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/integrations/", permanent=False)),
+    path("", home, name="home"),
+    path("projects/<int:pk>/sync/", sync.start_project_sync, name="project-sync"),
+    path("sync-runs/<int:pk>/", sync.sync_run_status, name="sync-run"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("integrations/", include("integrations.urls")),

@@ -211,6 +211,11 @@ def _object_count(content: dict[str, Any], action: str) -> int:
     return len(objects) if isinstance(objects, list) else 0
 
 
+class SyncRunQuerySet(models.QuerySet["SyncRun"]):
+    def for_user(self, user: Any) -> SyncRunQuerySet:
+        return self.filter(project__in=Project.objects.for_user(user))
+
+
 class SyncRun(models.Model):
     """One fetch of a project's integrations: who started it, how it went, what it found."""
 
@@ -248,6 +253,8 @@ class SyncRun(models.Model):
     error_title = models.CharField(max_length=500, blank=True)
     error_detail = models.TextField(blank=True)
     error_request_id = models.CharField(max_length=200, blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-id"]

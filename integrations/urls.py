@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations import views
+from integrations.views import browse
 
 app_name = "integrations"
 urlpatterns = [
-    path("", views.integration_list, name="list"),
-    path("<int:pk>/", views.integration_detail, name="detail"),
+    path("", browse.integration_list, name="list"),
+    path("<int:pk>/", browse.integration_detail, name="detail"),
 ]

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,7 +37,19 @@ def read_until(process: subprocess.Popen[str], pattern: str, timeout: float) -> 
     raise AssertionError(f"never saw {pattern!r}; output was:\n" + "\n".join(lines))
 
 
-def test_run_demo_serves_the_synced_demo_and_stops_on_ctrl_c(tmp_path):
+def processes_with_env(marker: str) -> list[int]:
+    """Live processes whose environment mentions `marker` (Linux /proc)."""
+    pids = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                pids.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_run_demo_serves_the_synced_demo_runs_tasks_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AMPERSAND_"))},
@@ -70,9 +83,26 @@ def test_run_demo_serves_the_synced_demo_and_stops_on_ctrl_c(tmp_path):
             )
             assert page.url.path == "/integrations/"
             assert page.text.count("<tr>") == 25  # header + 24 integrations
+
+            # The Sync now button hands the sync to the db_worker that run_demo started.
+            home = browser.get("/").text
+            sync_url = re.search(r'action="(/projects/\d+/sync/)"', home)[1]
+            token = browser.cookies["csrftoken"]
+            started = browser.post(sync_url, headers={"X-CSRFToken": token})
+            run_url = str(started.url.path)
+            assert run_url.startswith("/sync-runs/")
+            deadline = time.monotonic() + 60
+            while "Syncing since" in (status := browser.get(run_url).text):
+                assert time.monotonic() < deadline, "the task worker never ran the sync"
+                time.sleep(0.5)
+            assert "Succeeded" in status
+            assert "fetched 24 · new 0 · changed 0 · unchanged 24 · removed 0" in status
+        assert len(processes_with_env(str(tmp_path))) >= 3  # run_demo, server, worker
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
+
+    assert processes_with_env(str(tmp_path)) == []
 
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)

@@ -23,7 +23,8 @@ DEMO_USERNAME = "demo"
 
 class Command(BaseCommand):
     help = (
-        "Serve ampdash against the emulator with demo data: seed, sync, serve. "
+        "Serve ampdash against the emulator with demo data: seed, sync, then the web server "
+        "and the background task worker. "
         "Ctrl-C stops everything it started."
     )
 
@@ -50,7 +51,8 @@ class Command(BaseCommand):
         )
         password = self.ensure_demo_user(project)
 
-        server = self.start_server(port)
+        server = self.start(["runserver", f"127.0.0.1:{port}"], port)
+        worker = self.start(["db_worker"], port)
         try:
             self.wait_until_up(server, port)
             run = sync_project(project=project, trigger=SyncRun.Trigger.DEMO)
@@ -69,12 +71,14 @@ class Command(BaseCommand):
                     f"`python manage.py changepassword {DEMO_USERNAME}` sets a new one)"
                 )
             self.stdout.write("Press Ctrl-C to stop.\n")
-            server.wait()
-            if server.returncode:
-                raise CommandError(f"The web server stopped with exit code {server.returncode}.")
+            while server.poll() is None and worker.poll() is None:
+                time.sleep(0.5)
+            stopped = "web server" if server.returncode is not None else "task worker"
+            raise CommandError(f"The {stopped} stopped unexpectedly.")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping.")
         finally:
+            self.stop(worker)
             self.stop(server)
 
     def ensure_demo_user(self, project: Project) -> str | None:
@@ -88,11 +92,11 @@ class Command(BaseCommand):
             Membership.objects.create(user=user, project=project, role=Membership.Role.OPS)
         return password
 
-    def start_server(self, port: int) -> subprocess.Popen[bytes]:
+    def start(self, command: list[str], port: int) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PORT": str(port)}
         # A session of its own, so the autoreloader's child is stopped with it.
         return subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+            [sys.executable, "manage.py", *command],
             cwd=settings.BASE_DIR,
             env=env,
             start_new_session=True,
@@ -111,10 +115,10 @@ class Command(BaseCommand):
                 return
         raise CommandError(f"The web server did not answer on port {port} within 60 s.")
 
-    def stop(self, server: subprocess.Popen[bytes]) -> None:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
+    def stop(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
             try:
-                server.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)

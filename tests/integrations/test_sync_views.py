@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from integrations.models import Integration, Membership, Project, SyncRun
+from integrations.services import start_sync
+from tests.integrations.conftest import integration_json, store_integration
+
+HTMX = {"HX-Request": "true"}
+
+
+def run_worker() -> None:
+    """Process the queued tasks the way `make run`'s db_worker does, then return."""
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+
+
+@pytest.fixture
+def seeded_project(emulator_api, django_user_model):
+    call_command("seed_emulator", project="seeded", integrations=4, seed=5, api_key="seeded-key")
+    api = replace(emulator_api, project="seeded", api_key="seeded-key")
+    project = Project.objects.create(name="local", ampersand_project="seeded", api_url=api.base_url)
+    project.set_api_key(api.api_key)
+    project.save()
+    return project
+
+
+@pytest.fixture
+def member_client(client, django_user_model, seeded_project):
+    user = django_user_model.objects.create_user("member", password="pw-member-1")
+    Membership.objects.create(user=user, project=seeded_project, role=Membership.Role.VIEWER)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_sync_now_starts_a_background_sync_whose_progress_is_polled(member_client, seeded_project):
+    response = member_client.post(reverse("project-sync", args=[seeded_project.pk]), headers=HTMX)
+
+    run = SyncRun.objects.get()
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert run.is_running
+    assert run.trigger == SyncRun.Trigger.BUTTON
+    assert run.started_by == member_client.user
+    assert f'hx-get="/sync-runs/{run.pk}/"' in html
+    assert 'hx-trigger="every 1s"' in html
+    assert "<progress" in html
+    assert "<html" not in html
+
+    run_worker()
+
+    done = member_client.get(reverse("sync-run", args=[run.pk]), headers=HTMX).content.decode()
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert "fetched 4 · new 4 · changed 0 · unchanged 0 · removed 0" in done
+    assert "hx-trigger" not in done
+    assert "Sync now" in done
+    assert Integration.objects.filter(project=seeded_project).count() == 4
+
+
+def test_sync_now_while_a_sync_runs_is_refused_with_a_clear_message(member_client, seeded_project):
+    running = start_sync(project=seeded_project, trigger=SyncRun.Trigger.TASK)
+
+    response = member_client.post(reverse("project-sync", args=[seeded_project.pk]), headers=HTMX)
+
+    assert "already running" in response.content.decode()
+    assert list(SyncRun.objects.all()) == [running]
+
+
+def test_sync_now_without_javascript_redirects_to_the_run_page(member_client, seeded_project):
+    response = member_client.post(reverse("project-sync", args=[seeded_project.pk]))
+    run = SyncRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("sync-run", args=[run.pk])
+    page = member_client.get(response["Location"]).content.decode()
+    assert "<html" in page
+    assert "Sync of local" in page
+
+
+def test_failed_sync_shows_the_problem(member_client, seeded_project):
+    seeded_project.set_api_key("wrong-key")
+    seeded_project.save()
+    member_client.post(reverse("project-sync", args=[seeded_project.pk]), headers=HTMX)
+    run_worker()
+
+    run = SyncRun.objects.get()
+    html = member_client.get(reverse("sync-run", args=[run.pk]), headers=HTMX).content.decode()
+    assert run.status == SyncRun.Status.FAILED
+    assert "Failed" in html
+    assert run.error_request_id in html
+
+
+def test_outsider_can_neither_sync_nor_watch_another_projects_sync(client, outsider, project):
+    run = start_sync(project=project, trigger=SyncRun.Trigger.COMMAND)
+    client.force_login(outsider)
+
+    assert client.post(reverse("project-sync", args=[project.pk])).status_code == 404
+    assert client.get(reverse("sync-run", args=[run.pk])).status_code == 404
+    assert SyncRun.objects.count() == 1
+
+
+def test_sync_now_needs_a_post(viewer_client, project):
+    assert viewer_client.get(reverse("project-sync", args=[project.pk])).status_code == 405
+
+
+def test_home_lists_projects_with_counts_last_sync_and_what_needs_attention(
+    viewer_client, project, viewer
+):
+    store_integration(project, integration_json("kept"))
+    gone = store_integration(project, integration_json("gone-remotely"))
+    gone.state = Integration.State.REMOVED
+    gone.save()
+    SyncRun.objects.create(
+        project=project,
+        trigger=SyncRun.Trigger.COMMAND,
+        status=SyncRun.Status.FAILED,
+        error_title="Service Unavailable",
+        error_detail="the API is down",
+    )
+
+    html = viewer_client.get("/").content.decode()
+
+    assert "demo" in html
+    assert "1 integration<" in html
+    assert "Needs attention" in html
+    assert "Service Unavailable" in html
+    assert "gone-remotely" in html
+    assert "Sync now" in html
+
+
+def test_home_runs_a_constant_number_of_queries(
+    viewer_client, project, django_user_model, django_assert_max_num_queries
+):
+    for number in range(5):
+        other = Project.objects.create(name=f"p{number}", ampersand_project=f"p{number}")
+        Membership.objects.create(
+            user=django_user_model.objects.get(username="viewer"), project=other
+        )
+        SyncRun.objects.create(project=other, trigger=SyncRun.Trigger.COMMAND, status="succeeded")
+    with django_assert_max_num_queries(7):
+        assert viewer_client.get("/").status_code == 200
