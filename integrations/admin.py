@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from integrations.models import Integration, Membership, Project, Snapshot
+from integrations.models import Integration, Membership, Project, Snapshot, SyncRun
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -59,18 +59,49 @@ class IntegrationAdmin(admin.ModelAdmin):
     readonly_fields = ["project", "remote_id", "latest_snapshot", "first_seen_at", "last_synced_at"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What ampdash records is history: ops staff read it, nobody edits it here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(ReadOnlyAdmin):
     list_display = ["integration", "revision_id", "source", "taken_by", "taken_at"]
     list_filter = ["source", "integration__project"]
     search_fields = ["integration__name", "revision_id", "content_hash"]
     list_select_related = ["integration", "taken_by"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_add_permission(self, request) -> bool:
-        return False
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "project",
+        "status",
+        "trigger",
+        "started_by",
+        "started_at",
+        "finished_at",
+        "fetched",
+        "new",
+        "changed",
+        "removed",
+    ]
+    list_filter = ["status", "trigger", "project"]
+    list_select_related = ["project", "started_by"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "project__name"]
+    autocomplete_fields = ["user", "project"]

@@ -33,3 +33,27 @@ def test_project_admin_sets_the_key_write_only(admin_client, db):
     admin_client.post(f"/admin/integrations/project/{project.pk}/change/", form)
     project.refresh_from_db()
     assert project.get_api_key() == "sk-new"
+
+
+def test_ops_pages_list_sync_runs_snapshots_and_memberships(admin_client, project, viewer):
+    from integrations.models import SyncRun
+    from tests.integrations.conftest import integration_json, store_integration
+
+    store_integration(project, integration_json("in-admin"))
+    SyncRun.objects.create(project=project, trigger=SyncRun.Trigger.COMMAND, status="failed")
+    for model in ("syncrun", "snapshot", "membership", "integration", "project"):
+        response = admin_client.get(f"/admin/integrations/{model}/")
+        assert response.status_code == 200, model
+
+
+def test_snapshots_cannot_be_edited_or_deleted_in_the_admin(admin_client, project):
+    from tests.integrations.conftest import integration_json, store_integration
+
+    snapshot = store_integration(project, integration_json("kept")).latest_snapshot
+    page = admin_client.get(f"/admin/integrations/snapshot/{snapshot.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    deleted = admin_client.post(
+        f"/admin/integrations/snapshot/{snapshot.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 403
