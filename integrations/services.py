@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 import os
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
 from integrations.models import Integration, Project, Snapshot, SyncRun, canonical_hash
+from integrations.secrets import UndecryptableKey
 
 logger = logging.getLogger(__name__)
 
 # A running sync whose worker has not shown signs of life for this long is taken for dead.
 SYNC_STALE_AFTER = timedelta(minutes=5)
+# Rows per statement when storing: small enough for SQLite's parameter limit and for the
+# size of one INSERT of snapshots (their JSON is most of it).
+BATCH_SIZE = 500
+SNAPSHOT_BATCH_SIZE = 200
 
 
 class SyncAlreadyRunning(Exception):
@@ -101,6 +109,33 @@ def sync_project(
     return run_sync(run, client=client)
 
 
+def _cyclic_gc_paused[**P, R](function: Callable[P, R]) -> Callable[P, R]:
+    """Run `function` with the cyclic garbage collector off (unless it already was).
+
+    A sync decodes a million or so containers that live until it ends; the collector would
+    traverse all of them again and again for no garbage (JSON has no cycles), which costs
+    a re-sync about a third of its time. Reference counting still frees everything.
+    """
+
+    @functools.wraps(function)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+                gc.collect(0)
+
+    return paused
+
+
+class SyncAbandoned(Exception):
+    """The run was taken for dead (and marked failed) while it worked: it must store nothing."""
+
+
+@_cyclic_gc_paused
 def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
     """Do the work of a started run and record how it ended.
 
@@ -116,8 +151,21 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
     except AmpersandError as error:
         _finish_failed(run, title=error.title or type(error).__name__, error=error)
         return run
+    except UndecryptableKey as error:
+        _finish_failed(run, title="API key unusable", error=error)
+        return run
+    except Exception as error:
+        logger.exception("sync %s of project %s failed while fetching", run.pk, run.project)
+        _finish_failed(run, title="Could not fetch the integrations", error=error)
+        raise
+    _beat(run, progress_total=len(listed))
     try:
         _store(run, listed)
+    except SyncAbandoned:
+        logger.warning(
+            "sync %s of project %s was taken for dead; stored nothing", run.pk, run.project
+        )
+        run.refresh_from_db()
     except Exception as error:
         logger.exception("sync %s of project %s failed while storing", run.pk, run.project)
         _finish_failed(run, title="Could not store the integrations", error=error)
@@ -125,13 +173,27 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
     return run
 
 
+def _beat(run: SyncRun, **progress: Any) -> None:
+    """Show that the run is alive (and how far it got) to other processes."""
+    SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+        heartbeat_at=timezone.now(), **progress
+    )
+
+
 def _finish_failed(run: SyncRun, *, title: str, error: Exception) -> None:
-    run.status = SyncRun.Status.FAILED
-    run.finished_at = timezone.now()
-    run.error_title = title[:500]
-    run.error_detail = getattr(error, "detail", None) or str(error)
-    run.error_request_id = (getattr(error, "request_id", None) or "")[:200]
-    run.save()
+    """Record the failure, unless the run was already ended (e.g. taken for dead)."""
+    values = {
+        "status": SyncRun.Status.FAILED,
+        "finished_at": timezone.now(),
+        "error_title": title[:500],
+        "error_detail": getattr(error, "detail", None) or str(error),
+        "error_request_id": (getattr(error, "request_id", None) or "")[:200],
+        # A failed run stored nothing, whatever it had counted.
+        **dict.fromkeys(["new", "changed", "unchanged", "removed"], 0),
+        "failed_items": [],
+    }
+    SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(**values)
+    run.refresh_from_db()
 
 
 def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
@@ -139,12 +201,21 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
     now = timezone.now()
     run.fetched = len(listed)
     run.progress_total = len(listed)
-    failed_items = []
+    failed: list[ListedIntegration] = []
     new_integrations: list[Integration] = []
-    snapshots: list[tuple[Integration, Snapshot]] = []
-    touched: list[Integration] = []
+    changed: list[Integration] = []
+    snapshots: list[Snapshot] = []
+    unchanged_pks: list[int] = []
     seen: set[str] = set()
     with transaction.atomic():
+        # Holds the run's row until commit, so it cannot be taken for dead meanwhile.
+        if (
+            not SyncRun.objects.select_for_update()
+            .filter(pk=run.pk, status=SyncRun.Status.RUNNING)
+            .exists()
+        ):
+            raise SyncAbandoned
+        # Only the latest hash of each integration, never its snapshot's JSON.
         known = {
             integration.remote_id: integration
             for integration in project.integrations.annotate(
@@ -152,30 +223,31 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
             )
         }
         for item in listed:
-            if not item.is_valid:
-                failed_items.append(_failed_item(item))
-                continue
             raw = item.raw
-            seen.add(raw["id"])
-            integration = known.get(raw["id"])
             content_hash = canonical_hash(raw)
-            if integration is None:
-                integration = Integration(project=project, remote_id=raw["id"])
-                new_integrations.append(integration)
-                run.new += 1
-            elif integration.latest_hash == content_hash:
-                integration.state = Integration.State.PRESENT
-                integration.last_synced_at = now
-                touched.append(integration)
+            remote_id = raw.get("id") if isinstance(raw, dict) else None
+            integration = known.get(remote_id) if isinstance(remote_id, str) else None
+            # The very JSON of the latest snapshot, which passed the contract check when it was
+            # stored: nothing to check or write but that the integration is still there.
+            if integration is not None and integration.latest_hash == content_hash:
+                seen.add(remote_id)
+                unchanged_pks.append(integration.pk)
                 run.unchanged += 1
                 continue
+            if not item.is_valid:
+                failed.append(item)
+                continue
+            seen.add(remote_id)
+            if integration is None:
+                integration = Integration(project=project, remote_id=remote_id)
+                new_integrations.append(integration)
+                run.new += 1
             else:
-                touched.append(integration)
+                changed.append(integration)
                 run.changed += 1
-            content = raw["latestRevision"]["content"]
             integration.name = raw["name"]
             integration.provider = raw["provider"]
-            integration.display_name = content.get("displayName") or ""
+            integration.display_name = raw["latestRevision"]["content"].get("displayName") or ""
             integration.state = Integration.State.PRESENT
             integration.last_synced_at = now
             snapshot = Snapshot.from_raw(
@@ -183,25 +255,34 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
                 content_hash=content_hash,
                 source=Snapshot.Source.SYNC,
                 taken_by=run.started_by,
+                sync_run=run,
             )
-            snapshots.append((integration, snapshot))
-
-        Integration.objects.bulk_create(new_integrations)
-        for integration, snapshot in snapshots:
             snapshot.integration = integration
-            snapshot.sync_run = run
-        Snapshot.objects.bulk_create([snapshot for _, snapshot in snapshots], batch_size=200)
-        for integration, snapshot in snapshots:
-            integration.latest_snapshot = snapshot
+            snapshots.append(snapshot)
+
+        Integration.objects.bulk_create(new_integrations, batch_size=BATCH_SIZE)
+        Snapshot.objects.bulk_create(snapshots, batch_size=SNAPSHOT_BATCH_SIZE)
+        if changed:
+            Integration.objects.bulk_update(
+                changed,
+                ["name", "provider", "display_name", "state", "last_synced_at"],
+                batch_size=BATCH_SIZE,
+            )
+        if snapshots:
+            # One statement points every new or changed integration at its newest snapshot,
+            # the one just stored (matched by integration alone, so its index serves).
+            newest = Snapshot.objects.filter(integration=OuterRef("pk")).order_by("-pk")
+            Integration.objects.filter(
+                pk__in=Snapshot.objects.filter(sync_run=run).values("integration")
+            ).update(latest_snapshot=Subquery(newest.values("pk")[:1]))
+        _update_in_batches(unchanged_pks, state=Integration.State.PRESENT, last_synced_at=now)
 
         # An item that failed validation is not evidence that its integration is gone: it
         # stands for the integration of the same id, or else of the same name; one that names
         # neither could be any of them, so this run then marks nothing removed.
         remote_id_by_name = {integration.name: rid for rid, integration in known.items()}
         unidentified = False
-        for item in listed:
-            if item.is_valid:
-                continue
+        for item in failed:
             raw = item.raw if isinstance(item.raw, dict) else {}
             remote_id = raw.get("id") or remote_id_by_name.get(raw.get("name"))
             if remote_id:
@@ -217,19 +298,22 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         ]
         for integration in gone:
             integration.state = Integration.State.REMOVED
+        _update_in_batches(
+            [integration.pk for integration in gone], state=Integration.State.REMOVED
+        )
         run.removed = len(gone)
 
-        Integration.objects.bulk_update(
-            [*new_integrations, *touched, *gone],
-            ["name", "provider", "display_name", "state", "latest_snapshot", "last_synced_at"],
-            batch_size=500,
-        )
-        run.failed_items = failed_items
-        run.status = SyncRun.Status.PARTIAL if failed_items else SyncRun.Status.SUCCEEDED
+        run.failed_items = [_failed_item(item) for item in failed]
+        run.status = SyncRun.Status.PARTIAL if failed else SyncRun.Status.SUCCEEDED
         run.progress_done = run.progress_total
         run.finished_at = timezone.now()
         run.heartbeat_at = run.finished_at
         run.save()
+
+
+def _update_in_batches(pks: list[int], **values: Any) -> None:
+    for start in range(0, len(pks), BATCH_SIZE):
+        Integration.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).update(**values)
 
 
 def _failed_item(item: ListedIntegration) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -20,10 +19,12 @@ from integrations.ampersand.models import (
     Integration,
     IntegrationContent,
     Project,
+    contract_checker,
 )
 from integrations.ampersand.transport import ApiTransport
 
 INTEGRATION = TypeAdapter(Integration)
+INTEGRATION_CHECK = contract_checker(Integration)
 INTEGRATIONS = TypeAdapter(list[Integration])
 INSTALLATIONS = TypeAdapter(list[Installation])
 PROJECT = TypeAdapter(Project)
@@ -47,17 +48,47 @@ def _parse[T](adapter: TypeAdapter[T], body: Any, operation: str) -> T:
         ) from exc
 
 
-@dataclass(frozen=True)
 class ListedIntegration:
-    """One item of a listIntegrations answer: its JSON, and the model or why it did not parse."""
+    """One item of a listIntegrations answer: its JSON, and the model or why it did not parse.
 
-    raw: Any
-    integration: Integration | None
-    field_errors: list[str]
+    The item is checked against the contract when first asked (`is_valid`, `field_errors`) and
+    its model is built only when asked for: a caller that already holds this exact JSON, checked
+    before, can skip both, which for thousands of items is most of the work.
+    """
+
+    __slots__ = ("_field_errors", "_index", "_integration", "raw")
+
+    def __init__(self, raw: Any, index: int) -> None:
+        self.raw = raw
+        self._index = index
+        self._field_errors: list[str] | None = None
+        self._integration: Integration | None = None
+
+    def __repr__(self) -> str:
+        return f"ListedIntegration({self._index}, raw={self.raw!r})"
+
+    @property
+    def field_errors(self) -> list[str]:
+        if self._field_errors is None:
+            try:
+                INTEGRATION_CHECK.validate_python(self.raw)
+            except ValidationError as exc:
+                self._field_errors = [
+                    f"[{self._index}].{line}" for line in describe_validation_error(exc)
+                ]
+            else:
+                self._field_errors = []
+        return self._field_errors
 
     @property
     def is_valid(self) -> bool:
-        return self.integration is not None
+        return not self.field_errors
+
+    @property
+    def integration(self) -> Integration | None:
+        if self._integration is None and self.is_valid:
+            self._integration = INTEGRATION.validate_python(self.raw)
+        return self._integration
 
 
 def _destructive_param(destructive: bool) -> dict[str, str]:
@@ -149,14 +180,7 @@ class AmpersandClient:
                 detail="expected a JSON array",
                 field_errors=[f"(root): expected an array, got {type(body).__name__}"],
             )
-        items = []
-        for index, raw in enumerate(body):
-            try:
-                items.append(ListedIntegration(raw, INTEGRATION.validate_python(raw), []))
-            except ValidationError as exc:
-                errors = [f"[{index}].{line}" for line in describe_validation_error(exc)]
-                items.append(ListedIntegration(raw, None, errors))
-        return items
+        return [ListedIntegration(raw, index) for index, raw in enumerate(body)]
 
     def get_integration(self, id_or_name: str) -> Integration:
         """getIntegration: one integration by ID or name."""

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import SchemaValidator
 
 
 def _require_timestamp_text(value: Any) -> Any:
@@ -65,6 +66,35 @@ class ApiModel(BaseModel):
     def to_api(self) -> dict[str, Any]:
         """The model as contract JSON (camelCase keys, unknown keys kept, unset values left out)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def contract_checker(model: type[ApiModel]) -> SchemaValidator:
+    """A validator that accepts and rejects exactly what `model` does, with the same errors,
+    but builds nothing worth keeping: it skips the Python hooks that remember `.raw`.
+
+    Those hooks cost a Python call or two per nested object, most of the time it takes to
+    validate a large integration; checking thousands of them only needs the verdict.
+    """
+    return SchemaValidator(_without_raw_hooks(model.__pydantic_core_schema__))
+
+
+def _without_raw_hooks(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_without_raw_hooks(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "function-wrap":
+        function = schema["function"]["function"]
+        if getattr(function, "__func__", None) is ApiModel._remember_raw.__func__:
+            inner = _without_raw_hooks(schema["schema"])
+            if "ref" in schema:
+                inner["ref"] = schema["ref"]
+            return inner
+    stripped = {key: _without_raw_hooks(value) for key, value in schema.items()}
+    if stripped.get("type") == "model" and issubclass(stripped["cls"], ApiModel):
+        # post_init only sets up the private `_raw` slot.
+        stripped.pop("post_init", None)
+    return stripped
 
 
 # --- Manifest (amp.yaml) integration content: the contract's `Integration-2` ---------------------

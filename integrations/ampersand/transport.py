@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+import orjson
 from pydantic import ValidationError
 
 from integrations.ampersand.errors import (
@@ -192,7 +193,7 @@ class ApiTransport:
         if response.status_code == 204 or not response.content.strip():
             return _Body(None)
         try:
-            return _Body(json.loads(response.content))
+            return _Body(decode_json(response.content))
         except (ValueError, RecursionError) as exc:
             error = InvalidResponseError(
                 f"{operation}: HTTP {response.status_code} body is not valid JSON",
@@ -216,6 +217,18 @@ class ApiTransport:
             return min(max(server_wait, 0.0), self.max_retry_wait)
         ceiling = min(self.backoff_cap, self.backoff_base * 2**retries_so_far)
         return self._jitter() * ceiling
+
+
+def decode_json(content: bytes) -> Any:
+    """`json.loads`, several times faster on large bodies.
+
+    orjson refuses a few things the standard module reads (integers beyond 64 bits, lone
+    surrogates, NaN): those bodies go through `json` so that nothing it accepted is refused.
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,113 @@
+"""Pieces the benchmarks share: a Django process environment, a recorded API answer, a static
+server that replays it on loopback, and the figures (medians, peak RSS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+DEFAULT_CACHE_DIR = BENCH_DIR / ".cache"
+PYTHON = sys.executable
+SERVER_START_TIMEOUT = 30
+
+
+def django_env(database_url: str, *, emulator: bool = False, **extra: str) -> dict[str, str]:
+    """The environment of a Django process on `database_url`.
+
+    Without the emulator it runs as in production (DEBUG off), so Django neither keeps every
+    query in memory nor does any other debug-only work that would distort the figures.
+    """
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DATABASE_URL": database_url,
+        "AMPERSAND_EMULATOR": "1" if emulator else "0",
+        "DJANGO_DEBUG": "1" if emulator else "0",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        **extra,
+    }
+    if not emulator:
+        env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-use")
+        env.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1")
+    return env
+
+
+def setup_django() -> None:
+    """`django.setup()` for a bench subprocess started with `django_env`."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def migrate(database_url: str) -> None:
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
+        cwd=ROOT,
+        env=django_env(database_url),
+        check=True,
+    )
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="ampdash-bench-") as path:
+        yield Path(path)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def run_json(args: list[str], env: Mapping[str, str]) -> dict:
+    """Run a bench subprocess and return the JSON object it prints last."""
+    done = subprocess.run(
+        [PYTHON, *args], cwd=ROOT, env=dict(env), check=True, stdout=subprocess.PIPE, text=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def static_server(body_file: Path, route: str) -> Iterator[str]:
+    """Serve `body_file` as JSON at `route` from another process; yields the base URL."""
+    process = subprocess.Popen(
+        [PYTHON, str(BENCH_DIR / "static_server.py"), str(body_file), route],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.isdigit():
+            raise RuntimeError(f"the static server did not start (said {line!r})")
+        yield f"http://127.0.0.1:{line}"
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=SERVER_START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -1,0 +1,196 @@
+"""`make bench`: how the sync of a large project compares with bare fetching and parsing.
+
+The emulator's listIntegrations answer for a seeded project is recorded once (cached under
+bench/.cache/), then replayed as fixed bytes by a static server on loopback, so only ampdash's
+own work is timed. See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import harness
+
+PROJECT = "bench"
+API_KEY = "bench-key"
+ROUTE = f"/v1/projects/{PROJECT}/integrations"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--integrations", type=int, default=1000)
+    parser.add_argument("--objects", type=int, default=10)
+    parser.add_argument("--fields", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each kind (median)")
+    parser.add_argument("--cache-dir", type=Path, default=harness.DEFAULT_CACHE_DIR)
+    # Internal: the steps that run in processes of their own.
+    parser.add_argument("--step", choices=["record", "sync"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not 1 <= args.runs <= 50:
+        parser.error("--runs must be between 1 and 50")
+
+    if args.step == "record":
+        record(args.out, args)
+    elif args.step == "sync":
+        print(json.dumps(measure_sync(args.url, runs=args.runs, expect=args.expect)))
+    else:
+        run_bench(args)
+
+
+def run_bench(args: argparse.Namespace) -> None:
+    body_file = recorded_answer(args)
+    expect = len(json.loads(body_file.read_bytes()))
+    with harness.scratch_dir() as scratch:
+        database_url = os.environ.get("DATABASE_URL") or harness.sqlite_url(scratch / "bench.db")
+        harness.migrate(database_url)
+        with harness.static_server(body_file, ROUTE) as server:
+            base_url = f"{server}/v1"
+            raw = measure_raw_fetch(base_url, runs=args.runs)
+            figures = harness.run_json(
+                [
+                    __file__,
+                    *("--step", "sync", "--url", base_url),
+                    *("--runs", str(args.runs), "--expect", str(expect)),
+                ],
+                harness.django_env(database_url),
+            )
+    full, resync = figures["full_sync"], figures["resync"]
+    print(f"integrations = {expect} ({body_file.stat().st_size / 1e6:.1f} MB of JSON)")
+    print(f"median raw_fetch = {raw:.3f} s")
+    print(f"median full_sync = {full:.3f} s")
+    print(f"median resync = {resync:.3f} s")
+    print(f"ratio full_sync/raw_fetch = {full / raw:.2f}")
+    print(f"ratio resync/raw_fetch = {resync / raw:.2f}")
+    print(f"peak_rss sync = {figures['peak_rss_mb']} MB")
+
+
+def recorded_answer(args: argparse.Namespace) -> Path:
+    """The emulator's listIntegrations body for these seed parameters, recorded once."""
+    key = f"i{args.integrations}-o{args.objects}-f{args.fields}-s{args.seed}"
+    path = args.cache_dir / f"list-integrations-{key}.json"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"recording the emulator's answer for {key} (once) ...", file=sys.stderr)
+    with harness.scratch_dir() as scratch:
+        database_url = harness.sqlite_url(scratch / "emulator.db")
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        harness.run_json(
+            [
+                __file__,
+                *("--step", "record", "--out", str(partial)),
+                *("--integrations", str(args.integrations), "--objects", str(args.objects)),
+                *("--fields", str(args.fields), "--seed", str(args.seed)),
+            ],
+            harness.django_env(database_url, emulator=True),
+        )
+        partial.replace(path)
+    return path
+
+
+def record(out: Path, args: argparse.Namespace) -> None:
+    harness.setup_django()
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    call_command(
+        "seed_emulator",
+        project=PROJECT,
+        api_key=API_KEY,
+        integrations=args.integrations,
+        objects=args.objects,
+        fields=args.fields,
+        seed=args.seed,
+        stdout=sys.stderr,
+    )
+    response = Client().get(
+        f"/emulator{ROUTE}", headers={"X-Api-Key": API_KEY}, HTTP_HOST="127.0.0.1"
+    )
+    if response.status_code != 200:
+        raise SystemExit(f"the emulator answered HTTP {response.status_code}")
+    out.write_bytes(response.content)
+    print(json.dumps({"bytes": len(response.content)}))
+
+
+def measure_raw_fetch(base_url: str, *, runs: int) -> float:
+    """The bare cost: one GET with httpx and `json.loads` of the body, as a client would."""
+    import httpx
+
+    def once() -> float:
+        started = time.perf_counter()
+        with httpx.Client(base_url=base_url, headers={"X-Api-Key": API_KEY}, timeout=30) as http:
+            response = http.get(f"projects/{PROJECT}/integrations")
+            response.raise_for_status()
+            json.loads(response.content)
+        return time.perf_counter() - started
+
+    once()  # warm-up: imports, first connection
+    return harness.median([once() for _ in range(runs)])
+
+
+def measure_sync(base_url: str, *, runs: int, expect: int) -> dict[str, float | int]:
+    """Full syncs into empty tables, then no-change re-syncs; in a fresh process for peak RSS."""
+    harness.setup_django()
+    from integrations.models import Project
+    from integrations.services import sync_project
+
+    project, _ = Project.objects.update_or_create(
+        name=PROJECT, defaults={"ampersand_project": PROJECT, "api_url": base_url}
+    )
+    project.set_api_key(API_KEY)
+    project.save()
+
+    def timed_sync(*, new: int, unchanged: int) -> float:
+        started = time.perf_counter()
+        run = sync_project(project=project)
+        elapsed = time.perf_counter() - started
+        counts = (run.status, run.fetched, run.new, run.unchanged)
+        if counts != ("succeeded", expect, new, unchanged):
+            raise SystemExit(f"unexpected sync outcome {counts}: {run.error_detail}")
+        return elapsed
+
+    full = []
+    for _ in range(runs):
+        empty_project(project)
+        full.append(timed_sync(new=expect, unchanged=0))
+    resync = [timed_sync(new=0, unchanged=expect) for _ in range(runs)]
+    return {
+        "full_sync": harness.median(full),
+        "resync": harness.median(resync),
+        "peak_rss_mb": harness.peak_rss_mb(),
+    }
+
+
+def empty_project(project) -> None:
+    """Delete what earlier syncs stored for `project`, in SQL: loading it would distort RSS."""
+    from django.db import connection, transaction
+
+    from integrations.models import Integration, Snapshot, SyncRun
+
+    integrations = Integration._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {integrations} SET latest_snapshot_id = NULL WHERE project_id = %s",  # noqa: S608
+            [project.pk],
+        )
+        cursor.execute(
+            f"DELETE FROM {Snapshot._meta.db_table} WHERE integration_id IN "  # noqa: S608
+            f"(SELECT id FROM {integrations} WHERE project_id = %s)",
+            [project.pk],
+        )
+        for table in (integrations, SyncRun._meta.db_table):
+            cursor.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk])  # noqa: S608
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""`make bench` end to end on a tiny data set: it runs, ends by itself and prints its figures."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = {
+    "ratio full_sync/raw_fetch": r"\d+\.\d\d",
+    "ratio resync/raw_fetch": r"\d+\.\d\d",
+    "peak_rss sync": r"\d+ MB",
+}
+
+
+def test_sync_bench_prints_ratios_and_peak_rss_for_a_tiny_project(tmp_path):
+    # Its own throwaway SQLite database whatever the suite runs on, and its own recording.
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    done = subprocess.run(
+        [
+            *(sys.executable, "bench/sync.py", "--integrations", "5", "--objects", "2"),
+            *("--fields", "3", "--runs", "1", "--cache-dir", str(tmp_path / "cache")),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "integrations = 5 (0.0 MB of JSON)" in lines
+    for name, number in FIGURES.items():
+        [line] = [line for line in lines if line.startswith(f"{name} = ")]
+        assert re.fullmatch(rf"{re.escape(name)} = {number}", line)
+    medians = [line for line in lines if line.startswith("median ")]
+    assert [line.split()[1] for line in medians] == ["raw_fetch", "full_sync", "resync"]
+    assert all(re.fullmatch(r"median \w+ = \d+\.\d{3} s", line) for line in medians)
+    assert int(lines[-1].split()[-2]) > 0
+    assert list((tmp_path / "cache").glob("list-integrations-i5-o2-f3-s1.json"))
