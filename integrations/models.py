@@ -10,12 +10,13 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
-from integrations import secrets
+from integrations import search, secrets
 from integrations.diff import IntegrationDiff, diff_contents
 
 
@@ -127,8 +128,15 @@ class Integration(models.Model):
 
 def canonical_hash(raw: Any) -> str:
     """A stable digest of JSON data: the same data hashes the same whatever its key order."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    try:
+        # The bytes of the `json` form below, many times faster (only floats under 1e-4 are
+        # written otherwise: 0.00001 for 1e-05).
+        canonical = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # e.g. an integer beyond 64 bits
+        canonical = json.dumps(
+            raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 class Snapshot(models.Model):
@@ -149,6 +157,8 @@ class Snapshot(models.Model):
     read_count = models.PositiveIntegerField(default=0)
     write_count = models.PositiveIntegerField(default=0)
     subscribe_count = models.PositiveIntegerField(default=0)
+    # Lowercase names, object, field and mapTo names, so the list searches one column.
+    search_text = models.TextField(blank=True, default="", editable=False)
     taken_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYNC)
     taken_by = models.ForeignKey(
@@ -201,6 +211,7 @@ class Snapshot(models.Model):
             read_count=_object_count(content, "read"),
             write_count=_object_count(content, "write"),
             subscribe_count=_object_count(content, "subscribe"),
+            search_text=search.search_text(raw),
             **fields,
         )
 

@@ -1,0 +1,250 @@
+"""Forms for the dashboard's input, GET filters included."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import F, OrderBy
+from django.urls import reverse
+
+from integrations.models import Integration, Project
+from integrations.search import MAX_QUERY_LENGTH, normalise_query, search_condition
+
+# Far past any real page; keeps the database's OFFSET within range whatever is typed.
+MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class SortKey:
+    label: str
+    field: str
+    descending_first: bool = False
+    numeric: bool = False
+
+
+SORT_KEYS: dict[str, SortKey] = {
+    "name": SortKey("Name", "name"),
+    "provider": SortKey("Provider", "provider"),
+    "project": SortKey("Project", "project__name"),
+    "revision": SortKey("Revision", "latest_snapshot__revision_created_at", True),
+    "read": SortKey("Read", "latest_snapshot__read_count", True, numeric=True),
+    "write": SortKey("Write", "latest_snapshot__write_count", True, numeric=True),
+    "subscribe": SortKey("Subscribe", "latest_snapshot__subscribe_count", True, numeric=True),
+    "changed": SortKey("Last change", "latest_snapshot__taken_at", True),
+}
+DEFAULT_SORT = "name"
+FILTER_FIELDS = ("q", "project", "provider", "state", "has_write", "has_subscribe", "has_proxy")
+SORT_CHOICES = [(key, key) for key in SORT_KEYS] + [(f"-{key}", f"-{key}") for key in SORT_KEYS]
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """A sortable column header: where clicking it leads, and how the list is sorted now."""
+
+    key: str
+    label: str
+    url: str
+    direction: str | None  # "ascending", "descending" or None when not sorted by it
+    numeric: bool
+
+
+@dataclass(frozen=True)
+class IntegrationListQuery:
+    """What the integrations list shows: valid filters, sort and page, defaults for the rest."""
+
+    q: str = ""
+    project: Project | None = None
+    provider: str = ""
+    state: str = ""
+    has_write: bool = False
+    has_subscribe: bool = False
+    has_proxy: bool = False
+    sort: str = DEFAULT_SORT
+    page: int = 1
+
+    @property
+    def is_filtered(self) -> bool:
+        filters = (self.q, self.project, self.provider, self.state)
+        return any(filters) or self.has_write or self.has_subscribe or self.has_proxy
+
+    def apply(self, integrations: Any) -> Any:
+        """`integrations` (a QuerySet) narrowed by the filters and in the chosen order."""
+        if self.q:
+            integrations = integrations.filter(
+                search_condition(self.q, text_field="latest_snapshot__search_text")
+            )
+        if self.project:
+            integrations = integrations.filter(project=self.project)
+        if self.provider:
+            integrations = integrations.filter(provider=self.provider)
+        if self.state:
+            integrations = integrations.filter(state=self.state)
+        if self.has_write:
+            integrations = integrations.filter(latest_snapshot__write_count__gt=0)
+        if self.has_subscribe:
+            integrations = integrations.filter(latest_snapshot__subscribe_count__gt=0)
+        if self.has_proxy:
+            integrations = integrations.filter(
+                latest_snapshot__raw__latestRevision__content__proxy__enabled=True
+            )
+        return integrations.order_by(*self.ordering())
+
+    def ordering(self) -> list[OrderBy | str]:
+        key = self.sort.removeprefix("-")
+        column = F(SORT_KEYS[key].field)
+        first = column.desc(nulls_last=True) if self.sort.startswith("-") else column.asc()
+        # Name, then id, break ties so that pages never overlap or skip a row.
+        return [first, "name", "pk"] if key != "name" else [first, "pk"]
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The query parameters for this query with `changes`, defaults left out."""
+        query = replace(self, **changes)
+        params: dict[str, str] = {}
+        for name, value in asdict(query).items():
+            if name == "project":
+                value = query.project.pk if query.project else None
+            if value == getattr(IntegrationListQuery, name, None) or value in ("", None, False):
+                continue
+            params[name] = "1" if value is True else str(value)
+        return params
+
+    def url(self, **changes: Any) -> str:
+        params = self.params(**changes)
+        base = reverse("integrations:list")
+        return f"{base}?{urlencode(params)}" if params else base
+
+    def page_url(self, number: int) -> str:
+        return self.url(page=number)
+
+    def sort_columns(self) -> dict[str, SortColumn]:
+        """Each sortable column's header; clicking the current one reverses the order."""
+        columns = {}
+        current_key = self.sort.removeprefix("-")
+        descending_now = self.sort.startswith("-")
+        for key, sort_key in SORT_KEYS.items():
+            if key == current_key:
+                direction = "descending" if descending_now else "ascending"
+                next_sort = key if descending_now else f"-{key}"
+            else:
+                direction = None
+                next_sort = f"-{key}" if sort_key.descending_first else key
+            columns[key] = SortColumn(
+                key=key,
+                label=sort_key.label,
+                url=self.url(sort=next_sort, page=1),
+                direction=direction,
+                numeric=sort_key.numeric,
+            )
+        return columns
+
+
+class IntegrationFilterForm(forms.Form):
+    """The list's search, filters, sort and page, read from the query string.
+
+    A value that does not validate is left out of the query and reported, never an error page.
+    """
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        strip=True,
+        widget=forms.SearchInput(
+            attrs={
+                "placeholder": "Name, object, field or mapToName…",
+                "maxlength": MAX_QUERY_LENGTH,
+                "autocomplete": "off",
+                "hx-trigger": "input changed delay:300ms, search",
+            }
+        ),
+    )
+    project = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "You have no project with id %(value)s."},
+    )
+    provider = forms.ChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "None of your integrations uses provider %(value)s."},
+    )
+    state = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any state"), *Integration.State.choices],
+        error_messages={"invalid_choice": "Unknown state %(value)s."},
+    )
+    has_write = forms.BooleanField(label="Has write", required=False)
+    has_subscribe = forms.BooleanField(label="Has subscribe", required=False)
+    has_proxy = forms.BooleanField(label="Has proxy", required=False)
+    sort = forms.ChoiceField(
+        required=False,
+        choices=SORT_CHOICES,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "Unknown sort order %(value)s."},
+    )
+    # Never rendered: changing a filter starts again from the first page.
+    page = forms.CharField(required=False)
+
+    def __init__(
+        self, data: Any, *, projects: list[Project], providers: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(data, **kwargs)
+        self.projects_by_pk = {project.pk: project for project in projects}
+        self.fields["project"].choices = [
+            ("", "All projects"),
+            *((project.pk, project.name) for project in projects),
+        ]
+        self.fields["provider"].choices = [
+            ("", "All providers"),
+            *((provider, provider) for provider in providers),
+        ]
+        # Each control asks for the results itself; the form's hx-include sends all of them.
+        for name in FILTER_FIELDS:
+            self.fields[name].widget.attrs["hx-get"] = reverse("integrations:list")
+
+    @classmethod
+    def for_user(cls, data: Any, user: Any) -> IntegrationFilterForm:
+        """The form with the projects and providers `user` may filter by (one query)."""
+        rows = (
+            Project.objects.for_user(user)
+            .values_list("pk", "name", "integrations__provider")
+            .order_by("name", "pk", "integrations__provider")
+            .distinct()
+        )
+        projects: dict[int, Project] = {}
+        providers: set[str] = set()
+        for pk, name, provider in rows:
+            projects.setdefault(pk, Project(pk=pk, name=name))
+            if provider:
+                providers.add(provider)
+        return cls(data, projects=list(projects.values()), providers=sorted(providers))
+
+    def clean_q(self) -> str:
+        return normalise_query(self.cleaned_data["q"])
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data["sort"] or DEFAULT_SORT
+
+    def clean_page(self) -> int:
+        value = self.cleaned_data["page"].strip()
+        if not value.isdecimal():
+            return 1
+        # A page past the end shows the last one, however many digits it was given with.
+        return MAX_PAGE if len(value) > len(str(MAX_PAGE)) else min(max(1, int(value)), MAX_PAGE)
+
+    def list_query(self) -> IntegrationListQuery:
+        """The valid part of the input; a field that did not validate keeps its default."""
+        self.is_valid()
+        values = {
+            name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data
+        }
+        if values.get("project") is not None:
+            values["project"] = self.projects_by_pk[values["project"]]
+        values = {name: value for name, value in values.items() if value is not None}
+        return IntegrationListQuery(**values)
+
+    def ignored_input(self) -> list[str]:
+        """One sentence per parameter that was left out of the query, for the page to show."""
+        return [f"{error} It was ignored." for errors in self.errors.values() for error in errors]

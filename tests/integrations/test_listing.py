@@ -1,0 +1,498 @@
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from integrations.models import Integration, Membership, Project, Snapshot
+from integrations.search import search_text
+from tests.integrations.conftest import integration_json, store_integration
+
+LIST_URL = "/integrations/"
+HTMX = {"HX-Request": "true"}
+
+
+def names(response) -> list[str]:
+    """The integration names in the rows of a list response, in order."""
+    cells = re.findall(r'<td class="cell-name">\s*<a href="[^"]*">([^<]*)</a>', response.text)
+    return [html.unescape(cell) for cell in cells]
+
+
+def link(response, rel: str) -> str | None:
+    found = re.search(rf'<a rel="{rel}" href="([^"]*)"', response.text)
+    return html.unescape(found.group(1)) if found else None
+
+
+def params(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def objects(*object_names: str) -> dict[str, Any]:
+    return {"objects": [{"objectName": name} for name in object_names]}
+
+
+@pytest.fixture
+def crm_integrations(project):
+    store_integration(
+        project,
+        integration_json(
+            "alpha-sync",
+            displayName="Quarterly Revenue",
+            read={
+                "objects": [
+                    {
+                        "objectName": "opportunity",
+                        "mapToName": "deals",
+                        "requiredFields": [{"fieldName": "amount", "mapToName": "deal_value"}],
+                        "optionalFields": [{"mapToName": "region_code"}],
+                    }
+                ]
+            },
+        ),
+    )
+    store_integration(
+        project,
+        integration_json(
+            "beta-sync",
+            provider="hubspot",
+            displayName="Support desk",
+            read=objects("ticket"),
+            write=objects("note"),
+            subscribe=objects("conversation"),
+        ),
+    )
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("ALPHA", ["alpha-sync"]),  # integration name, any case
+        ("quarterly revenue", ["alpha-sync"]),  # display name, every word
+        ("Opportunity", ["alpha-sync"]),  # read object name
+        ("amount", ["alpha-sync"]),  # field name
+        ("deal_value", ["alpha-sync"]),  # field mapToName
+        ("deals", ["alpha-sync"]),  # object mapToName
+        ("region_code", ["alpha-sync"]),  # mapping-only field
+        ("note", ["beta-sync"]),  # write object name
+        ("conversation", ["beta-sync"]),  # subscribe object name
+        ("sync", ["alpha-sync", "beta-sync"]),
+        ("alpha ticket", []),  # every word must match the same integration
+    ],
+)
+def test_search_matches_each_kind_of_name(viewer_client, crm_integrations, term, expected):
+    response = viewer_client.get(LIST_URL, {"q": term})
+
+    assert response.status_code == 200
+    assert names(response) == expected
+
+
+def test_search_treats_like_wildcards_as_plain_characters(viewer_client, crm_integrations):
+    assert names(viewer_client.get(LIST_URL, {"q": "%"})) == []
+    assert names(viewer_client.get(LIST_URL, {"q": "_"})) == ["alpha-sync"]  # deal_value
+
+
+def test_search_finds_unicode_names_whatever_their_case(viewer_client, project):
+    store_integration(project, integration_json("Überweisung-sync", displayName="ÉTÉ"))
+
+    assert names(viewer_client.get(LIST_URL, {"q": "überweisung été"})) == ["Überweisung-sync"]
+
+
+def test_search_text_holds_each_name_once_lowercase_one_per_line():
+    raw = integration_json(
+        "Alpha",
+        displayName="Alpha Display",
+        read={
+            "objects": [
+                {"objectName": "Account", "requiredFields": [{"fieldName": "Name"}]},
+                {"objectName": "account"},
+            ]
+        },
+    )
+
+    assert search_text(raw).split("\n") == ["alpha", "alpha display", "account", "name"]
+
+
+def test_search_text_ignores_content_of_the_wrong_shape():
+    raw = integration_json("odd", read="everything", write={"objects": ["x", None, {"no": 1}]})
+
+    assert search_text(raw) == "odd"
+
+
+def test_new_snapshots_store_their_search_text(project):
+    integration = store_integration(project, integration_json("gamma", read=objects("Lead")))
+
+    assert Snapshot.objects.get(integration=integration).search_text == "gamma\nlead"
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def test_project_filter_shows_only_that_project(client, viewer, project, other_project):
+    Membership.objects.create(user=viewer, project=other_project)
+    store_integration(project, integration_json("in-demo"))
+    store_integration(other_project, integration_json("in-other"))
+    client.force_login(viewer)
+
+    assert names(client.get(LIST_URL, {"project": other_project.pk})) == ["in-other"]
+    assert names(client.get(LIST_URL)) == ["in-demo", "in-other"]
+
+
+def test_provider_filter(viewer_client, crm_integrations):
+    assert names(viewer_client.get(LIST_URL, {"provider": "hubspot"})) == ["beta-sync"]
+    assert names(viewer_client.get(LIST_URL, {"provider": "salesforce"})) == ["alpha-sync"]
+
+
+def test_state_filter_and_removed_badge(viewer_client, project, crm_integrations):
+    Integration.objects.filter(name="beta-sync").update(state=Integration.State.REMOVED)
+
+    removed = viewer_client.get(LIST_URL, {"state": "removed"})
+    present = viewer_client.get(LIST_URL, {"state": "present"})
+
+    assert names(removed) == ["beta-sync"]
+    assert "removed remotely</span>" in removed.text
+    assert names(present) == ["alpha-sync"]
+    assert "removed remotely</span>" not in present.text
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [("has_write", ["writer"]), ("has_subscribe", ["subscriber"]), ("has_proxy", ["proxied"])],
+)
+def test_capability_filters(viewer_client, project, flag, expected):
+    store_integration(project, integration_json("reader", read=objects("a")))
+    store_integration(project, integration_json("writer", write=objects("a")))
+    store_integration(project, integration_json("subscriber", subscribe=objects("a")))
+    store_integration(project, integration_json("proxied", proxy={"enabled": True}))
+    store_integration(project, integration_json("proxy-off", proxy={"enabled": False}))
+
+    assert names(viewer_client.get(LIST_URL, {flag: "on"})) == expected
+    assert len(names(viewer_client.get(LIST_URL, {flag: "false"}))) == 5
+
+
+def test_filters_and_search_combine(viewer_client, crm_integrations):
+    response = viewer_client.get(LIST_URL, {"q": "sync", "provider": "hubspot", "has_write": "1"})
+
+    assert names(response) == ["beta-sync"]
+
+
+# --- sorting ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sortable(admin_user, db) -> None:
+    """Three integrations whose every sortable value rises in the order zulu, alpha, mike."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for rank, (name, provider) in enumerate([("zulu", "asana"), ("alpha", "box"), ("mike", "crm")]):
+        project = Project.objects.create(name=f"p{rank}", ampersand_project=f"p{rank}")
+        raw = integration_json(
+            name,
+            provider=provider,
+            read=objects(*["o"] * (rank + 1)),
+            write=objects(*["o"] * (rank + 1)),
+            subscribe=objects(*["o"] * (rank + 1)),
+        )
+        raw["latestRevision"]["createTime"] = (start + timedelta(days=rank)).isoformat()
+        integration = store_integration(project, raw)
+        # A queryset update bypasses Snapshot.save's immutability; only tests may do this.
+        Snapshot.objects.filter(integration=integration).update(
+            taken_at=start + timedelta(days=rank)
+        )
+
+
+@pytest.mark.parametrize(
+    "key", ["provider", "project", "revision", "read", "write", "subscribe", "changed"]
+)
+def test_sort_by_each_column_both_ways(admin_client, sortable, key):
+    ascending = names(admin_client.get(LIST_URL, {"sort": key}))
+    descending = names(admin_client.get(LIST_URL, {"sort": f"-{key}"}))
+
+    assert ascending == ["zulu", "alpha", "mike"]
+    assert descending == ["mike", "alpha", "zulu"]
+
+
+def test_sort_by_name_both_ways_and_by_default(admin_client, sortable):
+    assert names(admin_client.get(LIST_URL)) == ["alpha", "mike", "zulu"]
+    assert names(admin_client.get(LIST_URL, {"sort": "name"})) == ["alpha", "mike", "zulu"]
+    assert names(admin_client.get(LIST_URL, {"sort": "-name"})) == ["zulu", "mike", "alpha"]
+
+
+def test_column_headers_link_to_the_other_order_and_keep_the_filters(admin_client, sortable):
+    response = admin_client.get(LIST_URL, {"q": "u", "provider": "asana", "sort": "read"})
+
+    headers = dict(
+        (label, html.unescape(href))
+        for href, label in re.findall(
+            r'<a href="([^"]*)" hx-get="[^"]*" class="sort-link">([^<]*)<', response.text
+        )
+    )
+    assert params(headers["Read"]) == {"q": ["u"], "provider": ["asana"], "sort": ["-read"]}
+    assert params(headers["Name"]) == {"q": ["u"], "provider": ["asana"]}
+    assert params(headers["Last change"])["sort"] == ["-changed"]  # newest first on first click
+    assert '<th scope="col" class="num" aria-sort="ascending"><a' in response.text
+
+
+# --- pagination ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many(project) -> None:
+    for number in range(120):
+        store_integration(project, integration_json(f"sync-{number:03}"))
+
+
+def test_pages_of_fifty_with_rel_links_that_keep_the_params(viewer_client, many):
+    first = viewer_client.get(LIST_URL, {"q": "sync", "sort": "-name"})
+    second = viewer_client.get(link(first, "next"))
+    third = viewer_client.get(link(second, "next"))
+
+    assert len(names(first)) == 50
+    assert names(first)[0] == "sync-119"
+    assert link(first, "prev") is None
+    assert params(link(first, "next")) == {"q": ["sync"], "sort": ["-name"], "page": ["2"]}
+    assert names(second)[0] == "sync-069"
+    assert params(link(second, "prev")) == {"q": ["sync"], "sort": ["-name"]}
+    assert names(third) == [f"sync-{n:03}" for n in range(19, -1, -1)]
+    assert link(third, "next") is None
+    assert "101\N{EN DASH}120 of <strong>120</strong>" in third.text
+
+
+@pytest.mark.parametrize(
+    ("page", "first_name"),
+    [
+        ("999", "sync-100"),
+        ("abc", "sync-000"),
+        ("-2", "sync-000"),
+        ("1e9", "sync-000"),
+        ("99999999999999999999", "sync-100"),
+    ],
+)
+def test_page_out_of_range_or_garbage_falls_back(viewer_client, many, page, first_name):
+    response = viewer_client.get(LIST_URL, {"page": page})
+
+    assert response.status_code == 200
+    assert names(response)[0] == first_name
+
+
+# --- htmx and the form without JavaScript ----------------------------------------------------
+
+
+def test_htmx_request_gets_only_the_results_and_the_url_to_show(viewer_client, crm_integrations):
+    response = viewer_client.get(
+        LIST_URL, {"q": "  Ticket ", "project": "", "has_write": "on"}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="results"')
+    assert "<html" not in response.text
+    assert "<form" not in response.text
+    assert names(response) == ["beta-sync"]
+    assert response["HX-Push-Url"] == "/integrations/?q=Ticket&has_write=1"
+
+
+def test_full_page_has_the_form_and_the_results(viewer_client, crm_integrations):
+    response = viewer_client.get(LIST_URL, {"q": "sync"})
+
+    assert "<html" in response.text
+    assert 'id="list-filters"' in response.text
+    assert '<div id="results"' in response.text
+    assert "HX-Push-Url" not in response
+
+
+def test_history_restore_gets_the_full_page(viewer_client, crm_integrations):
+    response = viewer_client.get(
+        LIST_URL, {"q": "sync"}, headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+
+    assert "<html" in response.text
+    assert 'value="sync"' in response.text
+
+
+def test_search_form_works_without_javascript(viewer_client, crm_integrations):
+    page = viewer_client.get(LIST_URL).text
+    form = re.search(r"<form id=\"list-filters\"[^>]*>", page).group(0)
+    fields = set(re.findall(r'name="([a-z_]+)"', page.split(form, 1)[1].split("</form>", 1)[0]))
+
+    assert 'method="get"' in form
+    assert 'action="/integrations/"' in form
+    assert '<button type="submit">Search</button>' in page
+    assert fields >= {"q", "project", "provider", "state", "has_write", "has_subscribe"}
+    # What a browser sends when the form is submitted with only the search box filled.
+    submitted = viewer_client.get(
+        LIST_URL, {"q": "ticket", "project": "", "provider": "", "state": ""}
+    )
+    assert names(submitted) == ["beta-sync"]
+    assert "It was ignored" not in submitted.text
+
+
+def test_search_input_is_debounced_and_keeps_the_other_controls(viewer_client, project):
+    page = viewer_client.get(LIST_URL).text
+
+    assert 'hx-trigger="input changed delay:300ms, search"' in page
+    assert 'hx-include="this"' in page
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"sort": "password"}, "Unknown sort order password."),
+        ({"sort": "-"}, "Unknown sort order -."),
+        ({"project": "abc"}, "You have no project with id abc."),
+        ({"project": "999999"}, "You have no project with id 999999."),
+        ({"provider": "<b>x</b>"}, "None of your integrations uses provider &lt;b&gt;x&lt;/b&gt;."),
+        ({"state": "deleted"}, "Unknown state deleted."),
+    ],
+)
+def test_bad_values_are_ignored_with_a_message(viewer_client, crm_integrations, query, message):
+    response = viewer_client.get(LIST_URL, query)
+
+    assert response.status_code == 200
+    assert message in response.text
+    assert names(response) == ["alpha-sync", "beta-sync"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "x" * 5000},
+        {"q": "\x00"},
+        {"q": "a " * 300},
+        {"has_write": "garbage", "page": "", "sort": ""},
+        {"project": "1" * 40},
+        {"unknown": "param"},
+    ],
+)
+def test_garbage_never_breaks_the_page(viewer_client, crm_integrations, query):
+    for headers in ({}, HTMX):
+        assert viewer_client.get(LIST_URL, query, headers=headers).status_code == 200
+
+
+def test_names_are_escaped(viewer_client, project):
+    store_integration(project, integration_json("<script>alert(1)</script>", displayName="<b>"))
+
+    response = viewer_client.get(LIST_URL, {"q": "<script>"})
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "<script>alert" not in response.text
+    assert "<b>" not in response.text
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+
+def test_outsider_sees_nothing_of_other_projects(client, outsider, project, other_project):
+    store_integration(project, integration_json("secret-sync", provider="secretcrm"))
+    store_integration(other_project, integration_json("own-sync"))
+    client.force_login(outsider)
+
+    listed = client.get(LIST_URL)
+    searched = client.get(LIST_URL, {"q": "secret"})
+    by_project = client.get(LIST_URL, {"project": project.pk})
+    by_provider = client.get(LIST_URL, {"provider": "secretcrm"})
+
+    assert names(listed) == ["own-sync"]
+    assert "secret" not in listed.text
+    assert f'<option value="{project.pk}"' not in listed.text
+    assert names(searched) == []
+    assert names(by_project) == ["own-sync"]
+    assert f"You have no project with id {project.pk}." in by_project.text
+    assert names(by_provider) == ["own-sync"]
+
+
+def test_user_without_projects_is_told_so(client, django_user_model, project):
+    store_integration(project, integration_json("hidden"))
+    client.force_login(django_user_model.objects.create_user("loner"))
+
+    response = client.get(LIST_URL)
+
+    assert names(response) == []
+    assert "not a member of any project" in response.text
+
+
+def test_anonymous_user_is_sent_to_log_in(client, db):
+    response = client.get(LIST_URL, {"q": "x"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+# --- empty states ----------------------------------------------------------------------------
+
+
+def test_empty_project_says_how_to_fetch_integrations(viewer_client, project):
+    response = viewer_client.get(LIST_URL)
+
+    assert "No integrations yet." in response.text
+    assert "sync_integrations" in response.text
+
+
+def test_no_match_says_what_search_looks_in(viewer_client, crm_integrations):
+    response = viewer_client.get(LIST_URL, {"q": "nothing-like-this"})
+
+    assert "No integration matches “nothing-like-this”." in response.text
+    assert "field names and mapToNames" in response.text
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def _store_many(project: Project, count: int) -> None:
+    for number in range(count):
+        fields = [{"fieldName": f"field{n}", "mapToName": f"to{n}"} for n in range(20)]
+        read = {
+            "objects": [{"objectName": f"object{n}", "requiredFields": fields} for n in range(5)]
+        }
+        store_integration(
+            project,
+            integration_json(
+                f"sync-{number}", read=read, write=objects("a"), proxy={"enabled": True}
+            ),
+        )
+
+
+@pytest.mark.parametrize("count", [5, 60])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"q": "field7 sync"},
+        {"q": "object", "provider": "salesforce", "has_write": "1", "has_proxy": "1"},
+        {"sort": "-changed", "state": "present"},
+    ],
+)
+def test_query_count_does_not_grow_with_integrations(
+    viewer_client, project, django_assert_num_queries, count, query
+):
+    _store_many(project, count)
+
+    # session, user, the form's projects and providers, the page's ids and total, its rows
+    with django_assert_num_queries(5):
+        response = viewer_client.get(LIST_URL, query)
+    with django_assert_num_queries(5):
+        viewer_client.get(LIST_URL, query, headers=HTMX)
+
+    assert len(names(response)) == min(count, 50)
+
+
+def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):
+    _store_many(project, 3)
+
+    with CaptureQueriesContext(connection) as queries:
+        viewer_client.get(LIST_URL, {"q": "object1"})
+
+    page_query = queries.captured_queries[-1]["sql"]
+    selected = page_query.split(" FROM ", 1)[0]
+    assert '"integrations_snapshot"."raw"' not in selected
+    assert '"integrations_snapshot"."search_text"' not in selected
+    assert '"integrations_snapshot"."read_count"' in selected
