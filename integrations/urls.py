@@ -1,11 +1,20 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
-from integrations.views import browse
+from integrations.views import browse, history, listing
 
 app_name = "integrations"
 urlpatterns = [
-    path("", browse.integration_list, name="list"),
+    path("", listing.integration_list, name="list"),
+    path("where-used/", browse.where_used, name="where-used"),
     path("<int:pk>/", browse.integration_detail, name="detail"),
+    re_path(
+        r"^(?P<pk>[0-9]+)/(?P<tab>read|write|subscribe|proxy|raw|installations)/$",
+        browse.integration_detail,
+        name="tab",
+    ),
+    path("<int:pk>/amp.yaml", browse.integration_manifest, name="amp-yaml"),
+    path("<int:pk>/history/", history.integration_history, name="history"),
+    path("<int:pk>/diff/", history.integration_diff, name="diff"),
 ]

@@ -1,20 +1,35 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
+from collections import OrderedDict
+from functools import cached_property
+from typing import Any, Final
 
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 
-from integrations.models import Integration
-
-
-def get_integration_for_user(request: HttpRequest, pk: int) -> Integration:
-    """The integration, if this user may see its project; 404 otherwise."""
-    return get_object_or_404(
-        Integration.objects.for_user(request.user).select_related("project", "latest_snapshot"),
-        pk=pk,
-    )
+from integrations.ampersand.errors import AmpersandError
+from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.models import Integration, Snapshot
+from integrations.presenters import (
+    FieldUse,
+    IntegrationView,
+    find_uses,
+    present_content,
+    present_installation,
+)
+from integrations.secrets import UndecryptableKey
+from integrations.services import client_for
+from integrations.views.access import get_integration_for_user
 
 
 @login_required
@@ -27,13 +42,173 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/list.html", {"integrations": integrations})
 
 
+TABS: Final = (
+    ("read", "Read"),
+    ("write", "Write"),
+    ("subscribe", "Subscribe"),
+    ("proxy", "Proxy"),
+    ("raw", "Raw"),
+    ("installations", "Installations"),
+)
+SNAPSHOT_TABS: Final = frozenset({"read", "write", "subscribe", "proxy", "raw"})
+# The installations tab waits on the live API; a page must not hang on it.
+INSTALLATIONS_TOTAL_TIMEOUT = 5.0
+RENDERED_TABS_KEPT = 128
+
+
+class SnapshotPages:
+    """What the tabs show of one snapshot, computed only when its rendered tab is missing."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    @cached_property
+    def view(self) -> IntegrationView:
+        return present_content(self.snapshot.content)
+
+    @cached_property
+    def manifest_yaml(self) -> str:
+        key = f"ampdash:amp-yaml:{self.snapshot.pk}:{self.snapshot.content_hash}"
+        return cache.get_or_set(
+            key, lambda: build_manifest_yaml([self.snapshot.content]), timeout=None
+        )
+
+    @cached_property
+    def raw_json(self) -> str:
+        return json.dumps(self.snapshot.raw, indent=2, ensure_ascii=False)
+
+
+class RenderedTabs:
+    """The HTML of the snapshot tabs of recent snapshots, kept in this process.
+
+    A snapshot never changes, so neither does its tab. Kept in memory rather than in Django's
+    cache: unpickling the Read tab of a large integration costs more than the rest of the page.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, integration: Integration, snapshot: Snapshot, tab: str) -> str:
+        key = (integration.pk, snapshot.pk, snapshot.content_hash, tab)
+        with self._lock:
+            if (html := self._items.get(key)) is not None:
+                self._items.move_to_end(key)
+                return html
+        html = render_to_string(
+            f"integrations/_{tab}.html",
+            {"integration": integration, "snapshot": snapshot, "pages": SnapshotPages(snapshot)},
+        )
+        # Non-ASCII as character references: one such character would make CPython copy the
+        # whole page at two or four bytes a character on every join and encode.
+        html = mark_safe(html.encode("ascii", "xmlcharrefreplace").decode("ascii"))  # noqa: S308
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+rendered_tabs = RenderedTabs(RENDERED_TABS_KEPT)
+
+
 @login_required
-def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def integration_detail(request: HttpRequest, pk: int, tab: str = "read") -> HttpResponse:
     integration = get_integration_for_user(request, pk)
     snapshot = integration.latest_snapshot
-    raw_json = json.dumps(snapshot.raw, indent=2, ensure_ascii=False) if snapshot else ""
-    return render(
-        request,
-        "integrations/detail.html",
-        {"integration": integration, "snapshot": snapshot, "raw_json": raw_json},
+    context: dict[str, Any] = {
+        "integration": integration,
+        "snapshot": snapshot,
+        "tab_html": rendered_tabs.get(integration, snapshot, tab)
+        if snapshot and tab in SNAPSHOT_TABS
+        else "",
+        # A callable, so only the full page's header pays for the count.
+        "snapshot_count": integration.snapshots.count,
+        "tab": tab,
+        "tabs": TABS,
+    }
+    if tab == "installations" and snapshot:
+        context.update(_installations(integration, snapshot))
+    # A history restore (back/forward past htmx's cache) needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "integrations/detail.html#tab", context)
+    else:
+        response = render(request, "integrations/detail.html", context)
+    # One URL answers a partial or a page: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _installations(integration: Integration, snapshot: Snapshot) -> dict[str, Any]:
+    try:
+        with client_for(
+            integration.project, total_timeout=INSTALLATIONS_TOTAL_TIMEOUT, max_retries=1
+        ) as client:
+            installations = client.list_installations(integration.remote_id)
+    except (AmpersandError, UndecryptableKey) as error:
+        return {"installations": [], "installations_error": error}
+    content = snapshot.content
+    return {
+        "installations": [present_installation(item.raw, content) for item in installations],
+        "installations_error": None,
+    }
+
+
+@login_required
+def integration_manifest(request: HttpRequest, pk: int) -> HttpResponse:
+    """The amp.yaml of the integration's latest snapshot, as a download."""
+    integration = get_integration_for_user(request, pk)
+    if integration.latest_snapshot is None:
+        raise Http404("No snapshot of this integration yet.")
+    response = HttpResponse(
+        SnapshotPages(integration.latest_snapshot).manifest_yaml, content_type="application/yaml"
     )
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{safe_file_name(integration.name)}.amp.yaml"
+    )
+    return response
+
+
+def safe_file_name(name: str) -> str:
+    """`name` reduced to letters, digits, dots, dashes and underscores, for a download."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
+    return safe[:100] or "integration"
+
+
+class WhereUsedForm(forms.Form):
+    field = forms.CharField(required=False, max_length=1000, label="Provider field")
+    map_to = forms.CharField(required=False, max_length=1000, label="Mapped-to name")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and not (cleaned.get("field") or cleaned.get("map_to")):
+            raise forms.ValidationError("Name a provider field or a mapped-to name.")
+        return cleaned
+
+
+@login_required
+def where_used(request: HttpRequest) -> HttpResponse:
+    """The integrations (the user may see) and objects that read a field or map to a name."""
+    form = WhereUsedForm(request.GET)
+    results: list[tuple[Integration, list[FieldUse]]] = []
+    if form.is_valid():
+        integrations = (
+            Integration.objects.for_user(request.user)
+            .filter(latest_snapshot__isnull=False)
+            .select_related("project", "latest_snapshot")
+            .order_by("project__name", "name", "pk")
+        )
+        for integration in integrations:
+            uses = find_uses(
+                integration.latest_snapshot.content,
+                field_name=form.cleaned_data["field"],
+                map_to_name=form.cleaned_data["map_to"],
+            )
+            if uses:
+                results.append((integration, uses))
+    return render(request, "integrations/where_used.html", {"form": form, "results": results})

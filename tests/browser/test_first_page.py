@@ -26,7 +26,9 @@ def test_login_then_list_and_detail_render_without_console_errors(
     page.get_by_role("link", name="zendesk-tickets").click()
     page.wait_for_url("**/integrations/*/")
     assert page.get_by_role("heading", name="zendesk-tickets").is_visible()
-    assert "latestRevision" in page.locator("pre").inner_text()
+    page.get_by_role("tab", name="Raw").click()
+    page.wait_for_url("**/raw/")
+    assert "latestRevision" in page.locator("pre").last.inner_text()
 
     assert dialogs == []
     assert console_errors == []

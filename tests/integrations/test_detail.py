@@ -1,0 +1,543 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import quote
+
+import pytest
+import yaml
+from django.core.cache import cache
+from django.core.management import call_command
+from django.urls import reverse
+
+from emulator.models import Installation as RemoteInstallation
+from integrations.ampersand.manifest import load_manifest
+from integrations.models import Integration, Project
+from integrations.presenters import present_content
+from integrations.services import sync_project
+from integrations.views import browse
+from tests.integrations.conftest import integration_json, store_integration
+
+TABS = ("read", "write", "subscribe", "proxy", "raw", "installations")
+HTMX = {"HX-Request": "true"}
+UNREACHABLE_API = "http://127.0.0.1:9/emulator/v1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    browse.rendered_tabs.clear()
+    yield
+    cache.clear()
+    browse.rendered_tabs.clear()
+
+
+@pytest.fixture
+def project(db) -> Project:
+    # Nothing listens on port 9: the installations tab fails fast instead of reaching out.
+    return Project.objects.create(name="demo", ampersand_project="demo", api_url=UNREACHABLE_API)
+
+
+def read_object(name: str, fields: int = 3, **extra) -> dict:
+    return {
+        "objectName": name,
+        "destination": "crmWebhook",
+        "schedule": "*/30 * * * *",
+        "requiredFields": [{"fieldName": f"{name}_key"}],
+        "optionalFields": [{"fieldName": f"{name}_field_{n}"} for n in range(1, fields)],
+        "backfill": {"defaultPeriod": {"days": 30}},
+        **extra,
+    }
+
+
+def crm_content() -> dict:
+    account = read_object(
+        "account",
+        mapToName="company",
+        mapToDisplayName="Company",
+        enabled="always",
+        optionalFieldsAuto="all",
+        delivery={"mode": "onRequest", "pageSize": 200},
+    )
+    account["requiredFields"].append(
+        {
+            "mapToName": "externalId",
+            "mapToDisplayName": "External ID",
+            "prompt": "Which field holds your app's ID?",
+            "default": "account_key",
+        }
+    )
+    account["optionalFields"].append(
+        {"fieldName": "$['address']['city']", "mapToName": "city", "mapToDisplayName": "City"}
+    )
+    contact = read_object("contact", schedule="0 9 * * 1-5")
+    contact["backfill"] = {"defaultPeriod": {"fullHistory": True}}
+    return {
+        "displayName": "CRM sync",
+        "read": {"objects": [account, contact]},
+        "write": {
+            "objects": [
+                {
+                    "objectName": "account",
+                    "inheritMapping": True,
+                    "valueDefaults": {"allowAnyFields": True},
+                }
+            ]
+        },
+        "subscribe": {
+            "objects": [
+                {
+                    "objectName": "account",
+                    "destination": "eventsWebhook",
+                    "inheritFieldsAndMapping": True,
+                    "createEvent": {"enabled": "always"},
+                    "updateEvent": {"enabled": "always", "watchFieldsAuto": "all"},
+                    "associationChangeEvent": {"enabled": "always", "includeFullRecords": False},
+                    "otherEvents": ["object.merged"],
+                }
+            ]
+        },
+        "watchSchema": {
+            "destination": "schemaWebhook",
+            "schedule": "0 */6 * * *",
+            "allObjects": {"fieldCreated": {"enabled": "always"}},
+        },
+        "proxy": {"enabled": True, "useModule": True},
+    }
+
+
+@pytest.fixture
+def crm(project) -> Integration:
+    return store_integration(project, integration_json("crm-sync", **crm_content()))
+
+
+def tab_url(integration: Integration, tab: str) -> str:
+    return reverse("integrations:tab", args=[integration.pk, tab])
+
+
+# --- page and tabs -------------------------------------------------------------------------------
+
+
+def test_detail_shows_the_header_and_the_read_tab(viewer_client, crm):
+    response = viewer_client.get(reverse("integrations:detail", args=[crm.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>crm-sync" in html
+    assert "CRM sync" in html
+    assert crm.latest_snapshot.revision_id in html
+    assert reverse("integrations:history", args=[crm.pk]) in html
+    assert reverse("integrations:amp-yaml", args=[crm.pk]) in html
+    assert "<dt>Versions kept</dt><dd>1</dd>" in html
+    assert 'id="tab-read"' in html
+    assert 'aria-selected="true" aria-current="page">Read</a>' in html
+    assert "every 30 minutes" in html
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_every_tab_url_answers_a_full_page_with_that_tab_selected(viewer_client, crm, tab):
+    response = viewer_client.get(tab_url(crm, tab))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert "<h1>crm-sync" in html
+    assert f'aria-labelledby="tab-{tab}"' in html
+    assert html.count('aria-selected="true"') == 1
+    assert f'href="{tab_url(crm, tab)}" role="tab" id="tab-{tab}"' in html
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_htmx_tab_request_gets_only_the_tabs_partial(viewer_client, crm, tab):
+    response = viewer_client.get(tab_url(crm, tab), headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "<h1>" not in html
+    assert html.strip().startswith('<section id="detail-tabs"')
+    assert f'aria-labelledby="tab-{tab}"' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_history_restore_request_gets_the_full_page(viewer_client, crm):
+    response = viewer_client.get(
+        tab_url(crm, "write"), headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'aria-labelledby="tab-write"' in html
+
+
+def test_tab_links_switch_with_htmx_and_push_the_url(viewer_client, crm):
+    html = viewer_client.get(tab_url(crm, "read")).content.decode()
+
+    for tab in TABS:
+        url = tab_url(crm, tab)
+        assert f'href="{url}" role="tab" id="tab-{tab}" hx-get="{url}"' in html
+    assert html.count('hx-target="#detail-tabs"') == len(TABS)
+    assert html.count('hx-push-url="true"') == len(TABS)
+
+
+def test_unknown_tab_is_not_found(viewer_client, crm):
+    assert viewer_client.get(f"/integrations/{crm.pk}/secrets/").status_code == 404
+
+
+def test_integration_without_snapshot_says_so_on_every_tab(viewer_client, project):
+    integration = Integration.objects.create(
+        project=project, remote_id="r-1", name="fresh", provider="hubspot"
+    )
+    for tab in TABS:
+        response = viewer_client.get(tab_url(integration, tab))
+        assert response.status_code == 200
+        assert "No snapshot of this integration yet" in response.content.decode()
+    assert (
+        viewer_client.get(reverse("integrations:amp-yaml", args=[integration.pk])).status_code
+        == 404
+    )
+
+
+def test_removed_integration_shows_its_state(viewer_client, crm):
+    Integration.objects.filter(pk=crm.pk).update(state=Integration.State.REMOVED)
+
+    html = viewer_client.get(reverse("integrations:detail", args=[crm.pk])).content.decode()
+
+    assert '<span class="badge badge-bad">Removed remotely</span>' in html
+
+
+# --- what each tab shows -------------------------------------------------------------------------
+
+
+def test_read_tab_shows_each_object_and_its_fields(viewer_client, crm):
+    html = viewer_client.get(tab_url(crm, "read"), headers=HTMX).content.decode()
+    where_used = reverse("integrations:where-used")
+
+    assert html.count('class="object-card"') == 2
+    assert "<h3>account</h3>" in html
+    assert '<code>company</code></a> <span class="muted">Company</span>' in html
+    assert "every 30 minutes <code>*/30 * * * *</code>" in html
+    assert "at 09:00 on weekdays <code>0 9 * * 1-5</code>" in html
+    assert "on request, pages of 200 records" in html
+    assert "<dd>always</dd>" in html
+    assert "last 30 days" in html
+    assert "full history" in html
+    assert "the customer may add any other field" in html
+    # every field, with its provider name linked to where it is used
+    for name in ("account_key", "account_field_1", "account_field_2", "contact_key"):
+        assert f'<a href="{where_used}?field={name}"><code>{name}</code></a>' in html
+    assert f'href="{where_used}?map_to=contact_field_2"' in html
+    # a nested field reads as its path and keeps its raw name
+    raw_path = "$['address']['city']"
+    assert f'title="{raw_path.replace("'", "&#x27;")}">address &#8250; city</a>' in html
+    assert f"?field={quote(raw_path, safe='/')}" in html
+    # a user-picked mapping, its prompt and default
+    assert "picked by the customer" in html
+    assert "Which field holds your app&#x27;s ID?" in html
+    assert f'default <a href="{where_used}?field=account_key"' in html
+    assert "<code>externalId</code>" in html
+
+
+def test_read_tab_of_an_integration_that_reads_nothing(viewer_client, project):
+    integration = store_integration(project, integration_json("idle"))
+
+    html = viewer_client.get(tab_url(integration, "read")).content.decode()
+
+    assert "This integration reads no objects." in html
+
+
+def test_write_tab_shows_inherited_mappings(viewer_client, crm):
+    html = viewer_client.get(tab_url(crm, "write"), headers=HTMX).content.decode()
+
+    assert "<h3>account</h3>" in html
+    assert "inherits read mapping" in html
+    assert "<dt>Value defaults: allow any fields</dt><dd>yes</dd>" in html
+    assert "Mappings inherited from the read object account" in html
+    assert "<code>externalId</code>" in html
+    assert "<code>city</code>" in html
+    assert "account_field_1" not in html  # not mapped, so nothing to inherit
+
+
+def test_subscribe_tab_shows_events_and_schema_watch(viewer_client, crm):
+    html = viewer_client.get(tab_url(crm, "subscribe"), headers=HTMX).content.decode()
+
+    assert "eventsWebhook" in html
+    assert "<dt>Inherit fields and mapping</dt><dd>yes</dd>" in html
+    assert "watches every field" in html
+    assert "without full records" in html
+    assert "<code>object.merged</code>" in html
+    assert "schemaWebhook" in html
+    assert "every 6 hours <code>0 */6 * * *</code>" in html
+    assert "field created: always" in html
+
+
+def test_proxy_tab_shows_the_flags(viewer_client, crm):
+    html = viewer_client.get(tab_url(crm, "proxy"), headers=HTMX).content.decode()
+
+    assert '<dt>Proxy enabled</dt><dd><span class="badge badge-ok">yes</span>' in html
+    assert "<dt>Use module</dt><dd>yes</dd>" in html
+
+
+def test_empty_tabs_say_so(viewer_client, project):
+    integration = store_integration(project, integration_json("idle"))
+
+    pages = {tab: viewer_client.get(tab_url(integration, tab)).content.decode() for tab in TABS}
+
+    assert "This integration writes no objects." in pages["write"]
+    assert "This integration subscribes to no objects." in pages["subscribe"]
+    assert "does not watch for schema changes" in pages["subscribe"]
+    assert "This integration does not use the proxy." in pages["proxy"]
+
+
+def test_raw_tab_shows_the_amp_yaml_and_the_exact_json(viewer_client, crm):
+    html = viewer_client.get(tab_url(crm, "raw"), headers=HTMX).content.decode()
+
+    assert "specVersion: 1.0.0" in html
+    assert "- name: crm-sync" in html
+    assert "&quot;latestRevision&quot;: {" in html
+    assert f"&quot;id&quot;: &quot;{crm.remote_id}&quot;" in html
+
+
+# --- amp.yaml download ---------------------------------------------------------------------------
+
+
+def test_amp_yaml_download_parses_back_to_the_same_content(viewer_client, crm):
+    response = viewer_client.get(reverse("integrations:amp-yaml", args=[crm.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/yaml"
+    assert response["Content-Disposition"] == 'attachment; filename="crm-sync.amp.yaml"'
+    text = response.content.decode()
+    manifest = load_manifest(text)
+    assert [integration.name for integration in manifest.integrations] == ["crm-sync"]
+    assert yaml.safe_load(text)["integrations"] == [crm.latest_snapshot.content]
+
+
+def test_amp_yaml_file_name_is_made_safe(viewer_client, project):
+    integration = store_integration(project, integration_json('../evil"; name=<x>\r\nX: y'))
+
+    response = viewer_client.get(reverse("integrations:amp-yaml", args=[integration.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="evil-name-x-X-y.amp.yaml"'
+
+
+# --- installations (live) ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded_project(emulator_api) -> Project:
+    call_command("seed_emulator", project="seeded", integrations=3, seed=2, api_key="seeded-key")
+    seeded = replace(emulator_api, project="seeded", api_key="seeded-key")
+    project = Project.objects.create(
+        name="local", ampersand_project=seeded.project, api_url=seeded.base_url
+    )
+    project.set_api_key(seeded.api_key)
+    project.save()
+    sync_project(project=project)
+    return project
+
+
+def test_installations_tab_lists_the_live_installations(client, django_user_model, seeded_project):
+    admin = django_user_model.objects.create_superuser("root", password="pw-root-1")
+    client.force_login(admin)
+    remote = RemoteInstallation.objects.order_by("integration__name").first()
+    integration = Integration.objects.get(remote_id=remote.integration_id)
+    expected = RemoteInstallation.objects.filter(integration_id=remote.integration_id)
+
+    response = client.get(tab_url(integration, "installations"), headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "banner-bad" not in html
+    assert f"{expected.count()} installation" in html
+    for installation in expected:
+        assert installation.group["groupName"] in html
+        assert f"<code>{installation.group['groupRef']}</code>" in html
+        assert f">{installation.health_status}</span>" in html
+
+
+def test_installations_tab_names_the_differences_from_the_definition(
+    client, django_user_model, seeded_project
+):
+    admin = django_user_model.objects.create_superuser("root", password="pw-root-1")
+    client.force_login(admin)
+    remote = RemoteInstallation.objects.order_by("integration__name").first()
+    integration = Integration.objects.get(remote_id=remote.integration_id)
+    first_object = integration.latest_snapshot.content["read"]["objects"][0]
+    config = remote.config
+    config["content"]["read"]["objects"][first_object["objectName"]]["backfill"] = {
+        "defaultPeriod": {"days": 3}
+    }
+    RemoteInstallation.objects.filter(pk=remote.pk).update(config=config)
+
+    html = client.get(tab_url(integration, "installations")).content.decode()
+
+    assert f"<strong>{first_object['objectName']}</strong>" in html
+    assert "backfill last 3 days instead of" in html
+
+
+def test_installations_tab_shows_a_banner_when_the_api_is_down(viewer_client, crm):
+    response = viewer_client.get(tab_url(crm, "installations"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="banner banner-bad" role="alert"' in html
+    assert "Could not load the installations from Ampersand." in html
+    assert "<h1>crm-sync" in html
+    # the stored snapshot still serves every other tab
+    assert viewer_client.get(tab_url(crm, "read")).status_code == 200
+
+
+def test_installations_tab_shows_the_api_problem_and_its_request_id(
+    client, django_user_model, seeded_project
+):
+    admin = django_user_model.objects.create_superuser("root", password="pw-root-1")
+    client.force_login(admin)
+    integration = seeded_project.integrations.first()
+    Integration.objects.filter(pk=integration.pk).update(remote_id="no-such-integration")
+
+    response = client.get(tab_url(integration, "installations"), headers=HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Could not load the installations from Ampersand." in html
+    assert "requestId <code>" in html
+
+
+# --- where used ----------------------------------------------------------------------------------
+
+
+def test_where_used_finds_integrations_reading_a_provider_field(viewer_client, crm, project):
+    other = store_integration(
+        project, integration_json("other", read={"objects": [read_object("lead")]})
+    )
+
+    response = viewer_client.get(reverse("integrations:where-used"), {"field": "account_field_1"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("integrations:detail", args=[crm.pk]) in html
+    assert reverse("integrations:detail", args=[other.pk]) not in html
+    assert "<td>account</td>" in html
+    assert "reads it" in html
+
+
+def test_where_used_finds_a_mapped_to_name_and_a_json_path(viewer_client, crm):
+    by_name = viewer_client.get(reverse("integrations:where-used"), {"map_to": "city"})
+    by_path = viewer_client.get(
+        reverse("integrations:where-used"), {"field": "$['address']['city']"}
+    )
+
+    assert "maps to it" in by_name.content.decode()
+    assert "address \u203a city" in by_path.content.decode()
+    assert "reads it" in by_path.content.decode()
+
+
+def test_where_used_hides_projects_the_user_is_not_in(client, outsider, crm):
+    client.force_login(outsider)
+
+    html = client.get(reverse("integrations:where-used"), {"field": "account_key"}).content.decode()
+
+    assert "crm-sync" not in html
+    assert "No integration you can see uses it." in html
+
+
+@pytest.mark.parametrize("query", [{}, {"field": "  "}, {"field": "x" * 1001}])
+def test_where_used_without_a_valid_name_asks_for_one(viewer_client, query):
+    response = viewer_client.get(reverse("integrations:where-used"), query)
+
+    assert response.status_code == 200
+    assert 'class="error"' in response.content.decode()
+
+
+# --- permissions, escaping, queries --------------------------------------------------------------
+
+
+def detail_urls(integration: Integration) -> list[str]:
+    return [
+        reverse("integrations:detail", args=[integration.pk]),
+        *(tab_url(integration, tab) for tab in TABS),
+        reverse("integrations:amp-yaml", args=[integration.pk]),
+    ]
+
+
+def test_outsiders_get_not_found_everywhere(client, outsider, crm):
+    client.force_login(outsider)
+    for url in detail_urls(crm):
+        assert client.get(url).status_code == 404, url
+        assert client.get(url, headers=HTMX).status_code == 404, url
+
+
+def test_anonymous_users_are_sent_to_log_in(client, crm):
+    for url in [*detail_urls(crm), reverse("integrations:where-used")]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_names_are_escaped_on_every_tab(viewer_client, project):
+    evil = "<script>alert(1)</script>"
+    obj = read_object(evil)
+    obj["optionalFields"].append({"mapToName": evil, "prompt": evil, "default": evil})
+    content = {
+        "displayName": evil,
+        "read": {"objects": [obj]},
+        "write": {"objects": [{"objectName": evil, "inheritMapping": True}]},
+        "subscribe": {
+            "objects": [{"objectName": evil, "destination": evil, "otherEvents": [evil]}]
+        },
+    }
+    integration = store_integration(project, integration_json(evil, **content))
+
+    for tab in TABS:
+        html = viewer_client.get(tab_url(integration, tab)).content.decode()
+        assert "<script>alert" not in html, tab
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, tab
+    html = viewer_client.get(reverse("integrations:where-used"), {"map_to": evil}).content.decode()
+    assert "<script>alert" not in html
+    assert "maps to it" in html
+
+
+def big_integration(project: Project, objects: int, fields: int) -> Integration:
+    content = crm_content()
+    content["read"]["objects"] = [read_object(f"object_{n}", fields) for n in range(objects)]
+    return store_integration(project, integration_json(f"big-{objects}", **content))
+
+
+@pytest.mark.parametrize("tab", [*TABS, None])
+@pytest.mark.parametrize("objects", [2, 30])
+def test_every_page_runs_a_constant_number_of_queries(
+    viewer_client, project, django_assert_num_queries, tab, objects
+):
+    integration = big_integration(project, objects, fields=40)
+    url = (
+        tab_url(integration, tab) if tab else reverse("integrations:detail", args=[integration.pk])
+    )
+    # session, user, the integration with its project and snapshot, and (full page) the count
+    with django_assert_num_queries(4):
+        viewer_client.get(url)
+    with django_assert_num_queries(3):
+        viewer_client.get(url, headers=HTMX)
+
+
+def test_a_snapshot_is_presented_once_then_served_from_the_cache(
+    viewer_client, project, monkeypatch
+):
+    integration = big_integration(project, 30, fields=40)
+    url = tab_url(integration, "read")
+    presented = []
+
+    def counting_present_content(content):
+        presented.append(content["name"])
+        return present_content(content)
+
+    monkeypatch.setattr(browse, "present_content", counting_present_content)
+
+    first = viewer_client.get(url, headers=HTMX).content.decode()
+    second = viewer_client.get(url, headers=HTMX).content.decode()
+
+    assert presented == ["big-30"]
+    assert first == second
+    assert first.count('class="object-card"') == 30
+    assert first.count("<tr>") == 30 * 41  # a header row and 40 field rows per object
+    assert "<code>object_29_field_39</code>" in first
