@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("integrations/", include("integrations.urls")),
+    path("api/", include("integrations.api.urls")),
     # Every emulator view answers 404 unless settings.AMPERSAND_EMULATOR is on.
     path("emulator/v1/", include("emulator.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The JSON API (Django REST framework): the dashboard's data for scripts."""

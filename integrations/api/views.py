@@ -1,0 +1,313 @@
+"""The JSON API: the dashboard's data for scripts, scoped to what the user may see.
+
+Every object of a project the user is no member of answers 404, never 403, so ids do not tell
+which projects exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.api.serializers import (
+    ChangeSerializer,
+    ProjectRefSerializer,
+    ProjectSerializer,
+    SnapshotSummarySerializer,
+    SnapshotWithRawSerializer,
+    SyncRunSerializer,
+)
+from integrations.models import Integration, Project, Snapshot, SyncRun
+from integrations.search import MAX_QUERY_LENGTH
+from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs, start_sync
+from integrations.tasks import sync_project_task
+from integrations.views.access import (
+    get_integration_for_user,
+    get_project_for_user,
+    get_sync_run_for_user,
+)
+from integrations.views.history import cached_diff
+
+
+class Pagination(LimitOffsetPagination):
+    # Bounded so that no `limit` can overflow the database's LIMIT.
+    max_limit = 500
+
+
+class ApiView(APIView):
+    def get_view_name(self) -> str:
+        return super().get_view_name().removesuffix(" Api")
+
+    def get_renderers(self) -> list[BaseRenderer]:
+        # DRF's HTML pages use inline styles our CSP refuses: a development aid only.
+        if settings.DEBUG:
+            return [JSONRenderer(), BrowsableAPIRenderer()]
+        return [JSONRenderer()]
+
+    def paginated(
+        self, queryset: QuerySet[Any], serializer_class: type[serializers.Serializer]
+    ) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class VisibleProjectField(serializers.IntegerField):
+    """A project id, valid only for a project the requesting user may see."""
+
+    default_error_messages = {"not_visible": "You have no project with id {value}."}
+
+    def to_internal_value(self, data: Any) -> Project:
+        pk = super().to_internal_value(data)
+        user = self.context["request"].user
+        project = Project.objects.for_user(user).filter(pk=pk).first()
+        if project is None:
+            self.fail("not_visible", value=pk)
+        return project
+
+
+def _projects_for(user: Any) -> QuerySet[Project]:
+    latest_run = SyncRun.objects.order_by("-started_at", "-id")[:1]
+    return (
+        Project.objects.for_user(user)
+        .annotate(
+            integration_count=Count(
+                "integrations", filter=Q(integrations__state=Integration.State.PRESENT)
+            )
+        )
+        .prefetch_related(Prefetch("sync_runs", queryset=latest_run, to_attr="recent_runs"))
+        .order_by("name", "pk")
+    )
+
+
+class ProjectListApi(ApiView):
+    """The projects you are a member of, with their integration count and last sync."""
+
+    def get(self, request: Request) -> Response:
+        return self.paginated(_projects_for(request.user), ProjectSerializer)
+
+
+class ProjectDetailApi(ApiView):
+    """One project, with its integration count and last sync."""
+
+    def get(self, request: Request, pk: int) -> Response:
+        project = get_object_or_404(_projects_for(request.user), pk=pk)
+        return Response(ProjectSerializer(project).data)
+
+
+class ProjectSyncApi(ApiView):
+    """POST starts a sync of the project in the background (202, or 409 if one runs)."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        # Exactly what the Sync now button does, so both are refused alike while a sync runs.
+        project = get_project_for_user(request, pk)
+        try:
+            run = start_sync(project=project, trigger=SyncRun.Trigger.BUTTON, user=request.user)
+        except SyncAlreadyRunning as error:
+            running = project.sync_runs.filter(status=SyncRun.Status.RUNNING).first()
+            return Response(
+                {"detail": str(error), "running_sync_run": running.pk if running else None},
+                status=status.HTTP_409_CONFLICT,
+            )
+        transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
+        location = reverse("api:sync-run-detail", args=[run.pk])
+        return Response(
+            SyncRunSerializer(run).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location},
+        )
+
+
+class IntegrationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = ProjectRefSerializer()
+    remote_id = serializers.CharField()
+    name = serializers.CharField()
+    display_name = serializers.CharField()
+    provider = serializers.CharField()
+    state = serializers.CharField()
+    first_seen_at = serializers.DateTimeField()
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    latest_snapshot = SnapshotSummarySerializer(allow_null=True)
+
+
+class IntegrationListApi(ApiView):
+    """Integrations of your projects; filters: project, provider, state, q (name search)."""
+
+    class FilterSerializer(serializers.Serializer):
+        # A blank parameter, as an HTML form sends it, means no filter.
+        project = VisibleProjectField(required=False, allow_null=True)
+        provider = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        state = serializers.ChoiceField(
+            choices=Integration.State.choices,
+            required=False,
+            allow_blank=True,
+            error_messages={
+                "invalid_choice": "Unknown state {input}; use "
+                + " or ".join(Integration.State.values)
+                + "."
+            },
+        )
+        q = serializers.CharField(required=False, allow_blank=True, max_length=MAX_QUERY_LENGTH)
+
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params, context={"request": request})
+        filters.is_valid(raise_exception=True)
+        integrations = (
+            Integration.objects.for_user(request.user)
+            .select_related("project", "latest_snapshot")
+            # The list never shows the JSON itself.
+            .defer("latest_snapshot__raw", "latest_snapshot__search_text")
+            .order_by("project__name", "name", "pk")
+        )
+        values = filters.validated_data
+        if values.get("project"):
+            integrations = integrations.filter(project=values["project"])
+        if values.get("provider"):
+            integrations = integrations.filter(provider=values["provider"])
+        if values.get("state"):
+            integrations = integrations.filter(state=values["state"])
+        if values.get("q"):
+            integrations = integrations.filter(
+                Q(name__icontains=values["q"]) | Q(display_name__icontains=values["q"])
+            )
+        return self.paginated(integrations, IntegrationSerializer)
+
+
+class IntegrationDetailApi(ApiView):
+    """One integration, with its latest snapshot's JSON exactly as the API returned it."""
+
+    class OutputSerializer(IntegrationSerializer):
+        latest_snapshot = SnapshotWithRawSerializer(allow_null=True)
+
+    def get(self, request: Request, pk: int) -> Response:
+        integration = get_integration_for_user(request, pk)
+        return Response(self.OutputSerializer(integration).data)
+
+
+class SnapshotSerializer(SnapshotSummarySerializer):
+    content_hash = serializers.CharField()
+    taken_by = serializers.CharField(source="taken_by.username", allow_null=True)
+    sync_run = serializers.IntegerField(source="sync_run_id", allow_null=True)
+
+
+class SnapshotListApi(ApiView):
+    """Every kept version of an integration, newest first."""
+
+    def get(self, request: Request, pk: int) -> Response:
+        integration = get_integration_for_user(request, pk)
+        snapshots = (
+            integration.snapshots.select_related("taken_by")
+            .defer("raw", "search_text")
+            .order_by("-taken_at", "-id")
+        )
+        return self.paginated(snapshots, SnapshotSerializer)
+
+
+class SnapshotDetailApi(ApiView):
+    """One version of an integration, with its JSON and manifest content."""
+
+    class OutputSerializer(SnapshotSerializer):
+        integration = serializers.IntegerField(source="integration_id")
+        raw = serializers.JSONField()
+        content = serializers.JSONField()
+
+    def get(self, request: Request, pk: int, snapshot_pk: int) -> Response:
+        integration = get_integration_for_user(request, pk)
+        snapshot = get_object_or_404(
+            integration.snapshots.select_related("taken_by"), pk=snapshot_pk
+        )
+        return Response(self.OutputSerializer(snapshot).data)
+
+
+class SnapshotOfField(serializers.IntegerField):
+    """A snapshot id, valid only for a snapshot of the integration in the context."""
+
+    default_error_messages = {"not_found": "Integration {integration} has no snapshot {value}."}
+
+    def to_internal_value(self, data: Any) -> Snapshot:
+        pk = super().to_internal_value(data)
+        integration = self.context["integration"]
+        snapshot = integration.snapshots.filter(pk=pk).first()
+        if snapshot is None:
+            self.fail("not_found", integration=integration.pk, value=pk)
+        return snapshot
+
+
+class IntegrationDiffApi(ApiView):
+    """What changed between two snapshots (`from`, `to`); by default the last two."""
+
+    class InputSerializer(serializers.Serializer):
+        def get_fields(self) -> dict[str, serializers.Field]:
+            # `from` is a Python keyword, so it cannot be declared as a class attribute.
+            return {
+                "from": SnapshotOfField(required=False, allow_null=True),
+                "to": SnapshotOfField(required=False, allow_null=True),
+            }
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            older, newer = attrs.get("from"), attrs.get("to")
+            if (older is None) != (newer is None):
+                raise serializers.ValidationError("Give both from and to, or neither.")
+            # As on the diff page: the pair is compared older to newer whatever its order.
+            if older and newer and (older.taken_at, older.pk) > (newer.taken_at, newer.pk):
+                attrs["from"], attrs["to"] = newer, older
+            return attrs
+
+    def get(self, request: Request, pk: int) -> Response:
+        integration = get_integration_for_user(request, pk)
+        pair = self.InputSerializer(data=request.query_params, context={"integration": integration})
+        pair.is_valid(raise_exception=True)
+        older, newer = pair.validated_data.get("from"), pair.validated_data.get("to")
+        if older is None:
+            latest_two = list(integration.snapshots.order_by("-taken_at", "-id")[:2])
+            if len(latest_two) == 2:
+                newer, older = latest_two
+        diff = cached_diff(older, newer) if older and newer else None
+        return Response(
+            {
+                "integration": integration.pk,
+                "from": SnapshotSummarySerializer(older).data if older else None,
+                "to": SnapshotSummarySerializer(newer).data if newer else None,
+                "summary": diff.summary_line() if diff else None,
+                "changes": ChangeSerializer(diff.changes, many=True).data if diff else [],
+            }
+        )
+
+
+class SyncRunListApi(ApiView):
+    """Syncs of your projects, newest first; filter: project."""
+
+    class FilterSerializer(serializers.Serializer):
+        project = VisibleProjectField(required=False, allow_null=True)
+
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params, context={"request": request})
+        filters.is_valid(raise_exception=True)
+        runs = SyncRun.objects.for_user(request.user).select_related("project", "started_by")
+        if filters.validated_data.get("project"):
+            runs = runs.filter(project=filters.validated_data["project"])
+        return self.paginated(runs.order_by("-started_at", "-id"), SyncRunSerializer)
+
+
+class SyncRunDetailApi(ApiView):
+    """One sync: its progress while it runs, then its outcome."""
+
+    def get(self, request: Request, pk: int) -> Response:
+        run = get_sync_run_for_user(request, pk)
+        if run.is_running:
+            # As the sync page does: a client polling a run whose worker died sees it fail.
+            fail_dead_sync_runs(run.project)
+            run.refresh_from_db()
+        return Response(SyncRunSerializer(run).data)
