@@ -20,6 +20,16 @@ def pytest_report_header(config) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cache keys hold database ids, which a rolled-back test hands out again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _emulator_on(settings):
     settings.AMPERSAND_EMULATOR = True
 

@@ -15,7 +15,6 @@ from integrations.models import Integration, Membership, Project, Snapshot
 from integrations.services import sync_project
 from tests.integrations.conftest import integration_json, store_integration
 
-
 CHANGE_ROW = re.compile(r'<tr class="diff-(?:added|removed|changed|moved)">')
 
 
