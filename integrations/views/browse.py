@@ -31,17 +31,6 @@ from integrations.secrets import UndecryptableKey
 from integrations.services import client_for
 from integrations.views.access import get_integration_for_user
 
-
-@login_required
-def integration_list(request: HttpRequest) -> HttpResponse:
-    integrations = (
-        Integration.objects.for_user(request.user)
-        .select_related("project", "latest_snapshot")
-        .defer("latest_snapshot__raw")
-    )
-    return render(request, "integrations/list.html", {"integrations": integrations})
-
-
 TABS: Final = (
     ("read", "Read"),
     ("write", "Write"),
