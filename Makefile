@@ -28,7 +28,7 @@ PYTHON ?= $(shell $(find_python))
 export AMPERSAND_EMULATOR ?= 1
 export PORT
 
-.PHONY: help run test lint format bench chromium
+.PHONY: help run test lint format bench chromium wrk
 
 help:
 	@echo "make run    serve ampdash on http://127.0.0.1:$(PORT)/ against the emulator, with demo data"
@@ -79,5 +79,16 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.installed-dev
+# The pages benchmark drives gunicorn with wrk; install it when missing and we are allowed to.
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	    || { echo "Could not install wrk, which bench/pages.py needs" >&2; exit 1; }; \
+	else \
+	  echo "bench/pages.py needs wrk: install it (apt-get install wrk) and run make bench again" >&2; exit 1; \
+	fi
+
+bench: $(VENV)/.installed-dev wrk
 	$(PY) bench/sync.py
+	$(PY) bench/pages.py

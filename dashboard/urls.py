@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from integrations.views import sync
-from integrations.views.home import home
+from integrations.views.home import home, session_check
 
 urlpatterns = [
     path("", home, name="home"),
     path("projects/<int:pk>/sync/", sync.start_project_sync, name="project-sync"),
     path("sync-runs/<int:pk>/", sync.sync_run_status, name="sync-run"),
+    path("accounts/session/", session_check, name="session-check"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("integrations/", include("integrations.urls")),

@@ -40,3 +40,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {"projects": projects, "removed": removed, "failed_runs": failed_runs},
     )
+
+
+@login_required
+def session_check(request: HttpRequest) -> HttpResponse:
+    """200 while the session is valid: for scripts and monitors, and the pages benchmark's
+    baseline (the cheapest view behind the same middleware and login)."""
+    return HttpResponse("ok\n", content_type="text/plain")

@@ -76,3 +76,11 @@ def test_pages_send_a_content_security_policy(viewer_client, project):
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "script-src 'self' 'nonce-" in policy
+
+
+def test_session_check_answers_ok_only_when_logged_in(client, viewer):
+    assert client.get("/accounts/session/").status_code == 302
+    client.force_login(viewer)
+    response = client.get("/accounts/session/")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
