@@ -190,6 +190,14 @@ REST_FRAMEWORK = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# What is rendered from a snapshot never changes, so pages keep it here (per process).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 20_000)},
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import hashlib
+from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import F, OrderBy
+from django.db.models import Exists, F, OrderBy, OuterRef
 from django.urls import reverse
 
-from integrations.models import Integration, Project
+from integrations.models import Integration, Project, SnapshotSearchText
 from integrations.search import MAX_QUERY_LENGTH, normalise_query, search_condition
 
 # Far past any real page; keeps the database's OFFSET within range whatever is typed.
@@ -66,6 +67,11 @@ class IntegrationListQuery:
     page: int = 1
 
     @property
+    def reads_snapshots(self) -> bool:
+        """Whether a filter reads snapshots or their search texts, costly to run twice."""
+        return bool(self.q) or self.has_write or self.has_subscribe or self.has_proxy
+
+    @property
     def is_filtered(self) -> bool:
         filters = (self.q, self.project, self.provider, self.state)
         return any(filters) or self.has_write or self.has_subscribe or self.has_proxy
@@ -73,9 +79,11 @@ class IntegrationListQuery:
     def apply(self, integrations: Any) -> Any:
         """`integrations` (a QuerySet) narrowed by the filters and in the chosen order."""
         if self.q:
-            integrations = integrations.filter(
-                search_condition(self.q, text_field="latest_snapshot__search_text")
+            # A lookup by key into the narrow table of search texts, never a join to snapshots.
+            texts = SnapshotSearchText.objects.filter(
+                search_condition(self.q, text_field="text"), snapshot=OuterRef("latest_snapshot")
             )
+            integrations = integrations.filter(Exists(texts))
         if self.project:
             integrations = integrations.filter(project=self.project)
         if self.provider:
@@ -101,9 +109,11 @@ class IntegrationListQuery:
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The query parameters for this query with `changes`, defaults left out."""
-        query = replace(self, **changes)
+        query = replace(self, **changes) if changes else self
         params: dict[str, str] = {}
-        for name, value in asdict(query).items():
+        for field in fields(query):
+            name = field.name
+            value = getattr(query, name)
             if name == "project":
                 value = query.project.pk if query.project else None
             if value == getattr(IntegrationListQuery, name, None) or value in ("", None, False):
@@ -201,8 +211,9 @@ class IntegrationFilterForm(forms.Form):
             *((provider, provider) for provider in providers),
         ]
         # Each control asks for the results itself; the form's hx-include sends all of them.
+        list_url = reverse("integrations:list")
         for name in FILTER_FIELDS:
-            self.fields[name].widget.attrs["hx-get"] = reverse("integrations:list")
+            self.fields[name].widget.attrs["hx-get"] = list_url
 
     @classmethod
     def for_user(cls, data: Any, user: Any) -> IntegrationFilterForm:
@@ -216,7 +227,8 @@ class IntegrationFilterForm(forms.Form):
         projects: dict[int, Project] = {}
         providers: set[str] = set()
         for pk, name, provider in rows:
-            projects.setdefault(pk, Project(pk=pk, name=name))
+            if pk not in projects:
+                projects[pk] = Project(pk=pk, name=name)
             if provider:
                 providers.add(provider)
         return cls(data, projects=list(projects.values()), providers=sorted(providers))
@@ -244,6 +256,20 @@ class IntegrationFilterForm(forms.Form):
             values["project"] = self.projects_by_pk[values["project"]]
         values = {name: value for name, value in values.items() if value is not None}
         return IntegrationListQuery(**values)
+
+    def controls_key(self) -> str:
+        """A digest of all the controls' HTML depends on: choices, submitted values, errors.
+
+        Rendering the widgets costs more than the rest of the page; the same key means the same
+        markup, so it is cached under this.
+        """
+        state = (
+            self.fields["project"].choices,
+            self.fields["provider"].choices,
+            [(name, self[name].value()) for name in FILTER_FIELDS],
+            sorted(self.errors),
+        )
+        return hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
 
     def ignored_input(self) -> list[str]:
         """One sentence per parameter that was left out of the query, for the page to show."""

@@ -19,7 +19,14 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
-from integrations.models import Integration, Project, Snapshot, SyncRun, canonical_hash
+from integrations.models import (
+    Integration,
+    Project,
+    Snapshot,
+    SnapshotSearchText,
+    SyncRun,
+    canonical_hash,
+)
 from integrations.secrets import UndecryptableKey
 
 logger = logging.getLogger(__name__)
@@ -262,6 +269,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
 
         Integration.objects.bulk_create(new_integrations, batch_size=BATCH_SIZE)
         Snapshot.objects.bulk_create(snapshots, batch_size=SNAPSHOT_BATCH_SIZE)
+        SnapshotSearchText.store(snapshots)
         if changed:
             Integration.objects.bulk_update(
                 changed,

@@ -1,40 +1,85 @@
 from __future__ import annotations
 
+import hashlib
 import math
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
+from django.db.models import Count, F, Func, IntegerField, Subquery, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 from django_htmx.http import push_url
 
-from integrations.forms import IntegrationFilterForm
-from integrations.models import Integration
+from integrations.forms import IntegrationFilterForm, IntegrationListQuery
+from integrations.models import Integration, Project, Snapshot
 
 PER_PAGE = 50
+ROW_TEMPLATE = "integrations/list.html#row"
+ROW_CACHE_PREFIX = "ampdash:list-row:v1"
+
+
+class ListedRow(NamedTuple):
+    """What a row of the list shows besides its snapshot, which never changes."""
+
+    pk: int
+    latest_snapshot_id: int | None
+    state: str
+    name: str
+    provider: str
+    display_name: str
+    project_name: str
+
+    @property
+    def cache_key(self) -> str:
+        names = "\n".join((self.name, self.provider, self.display_name, self.project_name))
+        digest = hashlib.blake2b(names.encode(), digest_size=8).hexdigest()
+        return f"{ROW_CACHE_PREFIX}:{self.pk}:{self.latest_snapshot_id}:{self.state}:{digest}"
+
+
+ROW_FIELDS = ("pk", "latest_snapshot_id", "state", "name", "provider", "display_name", "project")
+SNAPSHOT_FIELDS = (
+    "revision_id",
+    "revision_created_at",
+    "read_count",
+    "write_count",
+    "subscribe_count",
+    "taken_at",
+)
 
 
 @login_required
 def integration_list(request: HttpRequest) -> HttpResponse:
     form = IntegrationFilterForm.for_user(request.GET, request.user)
     query = form.list_query()
-    integrations = query.apply(
-        Integration.objects.for_user(request.user)
-        .select_related("project", "latest_snapshot")
-        .defer("latest_snapshot__raw", "latest_snapshot__search_text")
+    # The user's projects as the form just read them (Integration.objects.for_user's rule),
+    # which also name the rows' projects: no join, no second look at the memberships.
+    projects = form.projects_by_pk
+    integrations = query.apply(Integration.objects.filter(project__in=list(projects)))
+    page = page_with_total(
+        integrations,
+        query.page,
+        per_page=PER_PAGE,
+        count_once=query.reads_snapshots,
+        projects=projects,
     )
-    page = page_with_total(integrations, query.page, per_page=PER_PAGE)
+    ignored_input = form.ignored_input()
+    has_projects = bool(projects)
     context = {
         "form": form,
         "query": query,
         "page": page,
-        "columns": query.sort_columns(),
-        "ignored_input": form.ignored_input(),
-        "has_projects": bool(form.projects_by_pk),
-        "previous_url": query.url(page=page.number - 1) if page.has_previous() else "",
-        "next_url": query.url(page=page.number + 1) if page.has_next() else "",
+        "results_key": results_key(query, page, ignored_input, has_projects),
+        # The callables are called by the template only when the results are not cached.
+        "rows": partial(rendered_rows, page.object_list),
+        "ignored_input": ignored_input,
+        "has_projects": has_projects,
+        "previous_url": partial(query.url, page=page.number - 1) if page.has_previous() else "",
+        "next_url": partial(query.url, page=page.number + 1) if page.has_next() else "",
     }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "integrations/list.html#results", context)
@@ -43,22 +88,80 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/list.html", context)
 
 
-def page_with_total(queryset: Any, number: int, *, per_page: int) -> Page:
-    """Page `number` of `queryset` (the last page if past the end), in two queries.
+def page_with_total(
+    queryset: Any,
+    number: int,
+    *,
+    per_page: int,
+    count_once: bool,
+    projects: dict[int, Project],
+) -> Page:
+    """Page `number` of `queryset` as `ListedRow`s (the last page if past the end), in one query.
 
-    The first picks the page's ids and the total (COUNT(*) OVER ()), reading only the columns
-    that filter and sort; the second loads those rows whole. Selecting every joined column
-    under the window would read each snapshot row (on SQLite, past its large `raw`) for every
-    integration, not for one page. A page past the end costs a count and a second pick.
+    Only the integrations' own columns are read, never a snapshot's; `projects` name them.
+    The total comes with the rows: with `count_once`, as COUNT(*) OVER (), which runs costly
+    filters once; otherwise as a subquery that filters again, cheaper than the window's
+    sorting every row with every selected column. A page past the end costs a count and a
+    second pick.
     """
-    ids_and_total = queryset.annotate(total_rows=Window(Count("pk"))).values_list(
-        "pk", "total_rows"
-    )
-    paginator = Paginator(ids_and_total, per_page)
-    picked = list(ids_and_total[(number - 1) * per_page : number * per_page])
+    if count_once:
+        total = Window(Count("pk"))
+    else:
+        # COUNT as a plain function: an aggregate here would make Django group the subquery.
+        count = Func(F("pk"), function="COUNT", output_field=IntegerField())
+        total = Subquery(queryset.order_by().annotate(n=count).values("n"))
+    picks = queryset.annotate(total_rows=total).values_list(*ROW_FIELDS, "total_rows")
+    paginator = Paginator(picks, per_page)
+    picked = list(picks[(number - 1) * per_page : number * per_page])
     if not picked and number > 1:
         number = max(1, math.ceil(queryset.count() / per_page))
-        picked = list(ids_and_total[(number - 1) * per_page : number * per_page])
-    paginator.count = picked[0][1] if picked else 0
-    rows = queryset.in_bulk([pk for pk, _ in picked])
-    return Page([rows[pk] for pk, _ in picked], number, paginator)
+        picked = list(picks[(number - 1) * per_page : number * per_page])
+    paginator.count = picked[0][-1] if picked else 0
+    rows = [ListedRow(*values[:-2], project_name=projects[values[-2]].name) for values in picked]
+    return Page(rows, number, paginator)
+
+
+def results_key(
+    query: IntegrationListQuery, page: Page, ignored_input: list[str], has_projects: bool
+) -> str:
+    """A digest of everything the results show: the same digest, the same HTML."""
+    state = (
+        query.params(page=page.number),
+        page.paginator.count,
+        page.object_list,
+        ignored_input,
+        has_projects,
+    )
+    return hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
+
+
+def rendered_rows(rows: list[ListedRow]) -> SafeString:
+    """The table rows' HTML, each rendered once and then cached for good.
+
+    A row shows what its `ListedRow` holds, which makes its cache key, and its latest snapshot,
+    which never changes; so only the rows missing from the cache load their snapshot (one
+    query for all of them) and render.
+    """
+    keys = {row: row.cache_key for row in rows}
+    html = cache.get_many(keys.values())
+    missing = [row for row, key in keys.items() if key not in html]
+    if missing:
+        snapshots = Snapshot.objects.only(*SNAPSHOT_FIELDS).in_bulk(
+            [row.latest_snapshot_id for row in missing if row.latest_snapshot_id]
+        )
+        fresh = {}
+        for row in missing:
+            snapshot = snapshots.get(row.latest_snapshot_id)
+            context = {"row": row, "snapshot": snapshot}
+            fresh[keys[row]] = render_to_string(ROW_TEMPLATE, context)
+        # A snapshot deleted since its row was picked is shown missing, but not kept so.
+        cache.set_many(
+            {
+                keys[row]: fresh[keys[row]]
+                for row in missing
+                if row.latest_snapshot_id is None or row.latest_snapshot_id in snapshots
+            },
+            timeout=None,
+        )
+        html |= fresh
+    return mark_safe("".join(html[keys[row]] for row in rows))  # noqa: S308

@@ -6,12 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+import orjson
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from integrations.models import Integration, Membership, Project, Snapshot
+from integrations.ampersand import AmpersandClient
+from integrations.models import Integration, Membership, Project, Snapshot, SnapshotSearchText
 from integrations.search import search_text
+from integrations.services import sync_project
 from tests.integrations.conftest import integration_json, store_integration
 
 LIST_URL = "/integrations/"
@@ -130,7 +134,51 @@ def test_search_text_ignores_content_of_the_wrong_shape():
 def test_new_snapshots_store_their_search_text(project):
     integration = store_integration(project, integration_json("gamma", read=objects("Lead")))
 
-    assert Snapshot.objects.get(integration=integration).search_text == "gamma\nlead"
+    snapshot = Snapshot.objects.get(integration=integration)
+    assert snapshot.search_text == "gamma\nlead"
+    assert SnapshotSearchText.objects.get(snapshot=snapshot).text == "gamma\nlead"
+
+
+def sync_answering(project: Project, *items: dict[str, Any]) -> None:
+    """Sync `project` from an API that answers `items`."""
+    body = orjson.dumps(list(items))
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(
+            200, content=body, headers={"content-type": "application/json"}
+        )
+    )
+    client = AmpersandClient(
+        base_url="http://ampersand.invalid/v1", api_key="-", project="p", transport=transport
+    )
+    assert sync_project(project=project, client=client).status == "succeeded"
+
+
+def read_objects(*object_names: str) -> dict[str, Any]:
+    """Read objects as the API contract requires them."""
+    return {
+        "objects": [
+            {"objectName": name, "destination": "defaultWebhook", "schedule": "*/10 * * * *"}
+            for name in object_names
+        ]
+    }
+
+
+def test_search_follows_the_latest_snapshot_of_each_sync(viewer_client, project):
+    first = integration_json("crm-sync", read=read_objects("invoice"))
+    other = integration_json("other-sync", read=read_objects("ticket"))
+    sync_answering(project, first, other)
+    assert names(viewer_client.get(LIST_URL, {"q": "invoice"})) == ["crm-sync"]
+
+    changed = {**first, "latestRevision": {**first["latestRevision"], "id": "rev-new"}}
+    changed["latestRevision"]["content"] = {
+        **first["latestRevision"]["content"],
+        "read": read_objects("payment"),
+    }
+    sync_answering(project, changed, other)
+
+    assert names(viewer_client.get(LIST_URL, {"q": "invoice"})) == []
+    assert names(viewer_client.get(LIST_URL, {"q": "payment"})) == ["crm-sync"]
+    assert SnapshotSearchText.objects.count() == Snapshot.objects.count() == 3
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -444,6 +492,78 @@ def test_no_match_says_what_search_looks_in(viewer_client, crm_integrations):
     assert "field names and mapToNames" in response.text
 
 
+# --- rendered once, shown as it is now -------------------------------------------------------
+
+
+def test_rows_show_absolute_times_not_time_since(viewer_client, project):
+    integration = store_integration(project, integration_json("timed"))
+    Snapshot.objects.filter(integration=integration).update(
+        taken_at=datetime(2026, 11, 27, 22, 37, 5, tzinfo=UTC)
+    )
+
+    response = viewer_client.get(LIST_URL)
+
+    assert '<time datetime="2026-11-27T22:37:05+00:00">2026-11-27 22:37</time>' in response.text
+    assert " ago<" not in response.text
+
+
+def test_cached_rows_follow_changes_to_names_state_and_project(viewer_client, project):
+    integration = store_integration(project, integration_json("before", displayName="Old"))
+    assert names(viewer_client.get(LIST_URL)) == ["before"]
+
+    Integration.objects.filter(pk=integration.pk).update(
+        name="after", display_name="New name", state=Integration.State.REMOVED
+    )
+    Project.objects.filter(pk=project.pk).update(name="renamed-project")
+    response = viewer_client.get(LIST_URL)
+
+    assert names(response) == ["after"]
+    assert "New name" in response.text
+    assert "Old" not in response.text
+    assert "removed remotely</span>" in response.text
+    assert "<td>renamed-project</td>" in response.text
+
+
+def test_a_new_snapshot_shows_in_its_cached_row(viewer_client, project):
+    integration = store_integration(project, integration_json("versioned", read=objects("a")))
+    assert '<td class="num">1</td>' in viewer_client.get(LIST_URL).text
+
+    raw = integration_json("versioned", read=objects("a", "b", "c"))
+    snapshot = Snapshot.from_raw(raw, integration=integration)
+    snapshot.save()
+    integration.latest_snapshot = snapshot
+    integration.save()
+    response = viewer_client.get(LIST_URL)
+
+    assert '<td class="num">3</td>' in response.text
+    assert f'title="{raw["latestRevision"]["id"]}"' in response.text
+
+
+def test_new_integrations_and_providers_show_after_the_page_was_cached(viewer_client, project):
+    store_integration(project, integration_json("first"))
+    viewer_client.get(LIST_URL)
+
+    store_integration(project, integration_json("second", provider="zendesk"))
+    response = viewer_client.get(LIST_URL)
+
+    assert names(response) == ["first", "second"]
+    assert "<strong>2</strong> integrations" in response.text
+    assert '<option value="zendesk">zendesk</option>' in response.text
+
+
+def test_same_rows_in_other_orders_and_searches_come_from_the_cache(viewer_client, project):
+    _store_many(project, 3)
+    viewer_client.get(LIST_URL)
+
+    # session, user, the form's projects and providers, the page's rows and total
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer_client.get(LIST_URL, {"sort": "-name", "q": "object1"})
+
+    assert names(response) == ["sync-2", "sync-1", "sync-0"]
+    assert len(queries) == 4
+    assert not any('"integrations_snapshot"' in query["sql"] for query in queries)
+
+
 # --- queries ---------------------------------------------------------------------------------
 
 
@@ -476,13 +596,18 @@ def test_query_count_does_not_grow_with_integrations(
 ):
     _store_many(project, count)
 
-    # session, user, the form's projects and providers, the page's ids and total, its rows
+    # session, user, the form's projects and providers, the page's rows and total, and the
+    # integrations of the rows never rendered before
     with django_assert_num_queries(5):
         response = viewer_client.get(LIST_URL, query)
-    with django_assert_num_queries(5):
-        viewer_client.get(LIST_URL, query, headers=HTMX)
+    # Every row is now cached: no integration is loaded.
+    with django_assert_num_queries(4):
+        partial = viewer_client.get(LIST_URL, query, headers=HTMX)
+    with django_assert_num_queries(4):
+        again = viewer_client.get(LIST_URL, query)
 
     assert len(names(response)) == min(count, 50)
+    assert names(partial) == names(again) == names(response)
 
 
 def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):
@@ -491,8 +616,9 @@ def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):
     with CaptureQueriesContext(connection) as queries:
         viewer_client.get(LIST_URL, {"q": "object1"})
 
-    page_query = queries.captured_queries[-1]["sql"]
-    selected = page_query.split(" FROM ", 1)[0]
+    rows_query = queries.captured_queries[-1]["sql"]
+    selected = rows_query.split(" FROM ", 1)[0]
     assert '"integrations_snapshot"."raw"' not in selected
     assert '"integrations_snapshot"."search_text"' not in selected
+    assert '"integrations_integration"."search_text"' not in selected
     assert '"integrations_snapshot"."read_count"' in selected
