@@ -108,6 +108,37 @@ def test_run_demo_serves_the_synced_demo_runs_tasks_and_stops_on_ctrl_c(tmp_path
         httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
 
 
+def test_run_demo_stops_everything_it_started_on_sigterm(tmp_path):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AMPERSAND_"))},
+        "AMPERSAND_EMULATOR": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
+    demo = subprocess.Popen(
+        [*manage, "run_demo", "--port", str(port), "--integrations", "3"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        read_until(demo, r"Press Ctrl-C", timeout=120)
+        assert len(processes_with_env(str(tmp_path))) >= 3
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=30)
+
+    deadline = time.monotonic() + 10
+    while processes_with_env(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with_env(str(tmp_path)) == []
+
+
 def test_demo_account_gets_a_random_password_once(db, django_user_model):
     from integrations.management.commands.run_demo import Command
     from integrations.models import Project

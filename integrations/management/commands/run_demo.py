@@ -51,6 +51,9 @@ class Command(BaseCommand):
         )
         password = self.ensure_demo_user(project)
 
+        # A terminal's Ctrl-C, or a supervisor's TERM/HUP: either way, stop what we started.
+        for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop_signal, _interrupt)
         server = self.start(["runserver", f"127.0.0.1:{port}"], port)
         worker = self.start(["db_worker"], port)
         try:
@@ -122,3 +125,7 @@ class Command(BaseCommand):
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
