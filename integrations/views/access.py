@@ -14,9 +14,14 @@ def get_project_for_user(request: HttpRequest, pk: int) -> Project:
 
 
 def get_integration_for_user(request: HttpRequest, pk: int) -> Integration:
-    """The integration, if this user may see its project; 404 otherwise."""
+    """The integration, if this user may see its project; 404 otherwise.
+
+    Its latest snapshot's JSON is loaded only when used: pages rendered from it are cached.
+    """
     return get_object_or_404(
-        Integration.objects.for_user(request.user).select_related("project", "latest_snapshot"),
+        Integration.objects.for_user(request.user)
+        .select_related("project", "latest_snapshot")
+        .defer("latest_snapshot__raw"),
         pk=pk,
     )
 
