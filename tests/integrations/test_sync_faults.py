@@ -223,12 +223,17 @@ def test_flaky_api_gives_exact_counts_or_clean_failures_and_converges(project, s
 
 @pytest.fixture
 def faults_served():
-    """The fault kinds the emulator injected into listIntegrations answers, in order."""
-    kinds: list[str | None] = []
+    """The fault kinds the emulator injected into listIntegrations answers, by fault plan.
+
+    Keyed by the request's plan, because a request stalled by an earlier test may still be
+    answered by the live server's threads while this test runs.
+    """
+    kinds: dict[str, list[str | None]] = {}
 
     def record(sender, request, response, operation_id, fault, **kwargs):
         if operation_id == "listIntegrations":
-            kinds.append(fault)
+            plan = request.headers.get("X-Emulator-Faults", "")
+            kinds.setdefault(plan, []).append(fault)
 
     response_served.connect(record, weak=False)
     yield kinds
@@ -236,10 +241,11 @@ def faults_served():
 
 
 def test_truncated_body_is_fetched_again(project, served, faults_served):
-    with flaky_client(project, fresh("seq=truncate,ok")) as client:
+    plan = fresh("seq=truncate,ok")
+    with flaky_client(project, plan) as client:
         run = sync_project(project=project, client=client)
 
-    assert faults_served == ["truncate", None]
+    assert faults_served[plan] == ["truncate", None]
     assert run.status == SyncRun.Status.SUCCEEDED
     assert (run.fetched, run.new) == (SEEDED_COUNT, SEEDED_COUNT)
     assert_matches_emulator(project)
