@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import copy
 import itertools
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from integrations.models import Integration, Membership, Project, Snapshot
 
@@ -41,6 +43,28 @@ def store_integration(project: Project, raw: dict[str, Any]) -> Integration:
     integration.latest_snapshot = snapshot
     integration.save()
     return integration
+
+
+def add_version(integration: Integration, raw: dict[str, Any], **fields: Any) -> Snapshot:
+    """Store `raw` as the integration's newest snapshot."""
+    snapshot = Snapshot.from_raw(raw, integration=integration, **fields)
+    snapshot.save()
+    integration.latest_snapshot = snapshot
+    integration.save()
+    return snapshot
+
+
+def renamed(raw: dict[str, Any], display_name: str) -> dict[str, Any]:
+    """The next revision of `raw`, with another display name."""
+    raw = copy.deepcopy(raw)
+    raw["latestRevision"]["id"] += "-next"
+    raw["latestRevision"]["content"]["displayName"] = display_name
+    return raw
+
+
+def run_worker() -> None:
+    """Process the queued tasks the way `make run`'s db_worker does, then return."""
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
 
 
 @pytest.fixture

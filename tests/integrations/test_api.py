@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from datetime import datetime
 
@@ -11,28 +10,15 @@ from rest_framework.test import APIClient
 
 from integrations.models import Integration, Membership, Project, Snapshot, SyncRun
 from integrations.services import start_sync
-from tests.integrations.conftest import integration_json, store_integration
+from tests.integrations.conftest import (
+    add_version,
+    integration_json,
+    renamed,
+    run_worker,
+    store_integration,
+)
 
 SECRET_KEY = "sk-live-do-not-leak-4242"
-
-
-def run_worker() -> None:
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
-
-
-def add_version(integration: Integration, raw: dict, **fields) -> Snapshot:
-    snapshot = Snapshot.from_raw(raw, integration=integration, **fields)
-    snapshot.save()
-    integration.latest_snapshot = snapshot
-    integration.save()
-    return snapshot
-
-
-def renamed(raw: dict, display_name: str) -> dict:
-    raw = copy.deepcopy(raw)
-    raw["latestRevision"]["id"] += "-next"
-    raw["latestRevision"]["content"]["displayName"] = display_name
-    return raw
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import replace
 
@@ -13,28 +12,13 @@ from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.models import Integration, Membership, Project, Snapshot
 from integrations.services import sync_project
-from tests.integrations.conftest import integration_json, store_integration
+from tests.integrations.conftest import add_version, integration_json, renamed, store_integration
 
 CHANGE_ROW = re.compile(r'<tr class="diff-(?:added|removed|changed|moved)">')
 
 
 def change_rows(html: str) -> int:
     return len(CHANGE_ROW.findall(html))
-
-
-def add_version(integration: Integration, raw: dict, **fields) -> Snapshot:
-    snapshot = Snapshot.from_raw(raw, integration=integration, **fields)
-    snapshot.save()
-    integration.latest_snapshot = snapshot
-    integration.save()
-    return snapshot
-
-
-def renamed(raw: dict, display_name: str) -> dict:
-    raw = copy.deepcopy(raw)
-    raw["latestRevision"]["id"] += "-next"
-    raw["latestRevision"]["content"]["displayName"] = display_name
-    return raw
 
 
 @pytest.fixture

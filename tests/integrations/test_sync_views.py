@@ -8,14 +8,9 @@ from django.urls import reverse
 
 from integrations.models import Integration, Membership, Project, SyncRun
 from integrations.services import start_sync
-from tests.integrations.conftest import integration_json, store_integration
+from tests.integrations.conftest import integration_json, run_worker, store_integration
 
 HTMX = {"HX-Request": "true"}
-
-
-def run_worker() -> None:
-    """Process the queued tasks the way `make run`'s db_worker does, then return."""
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
 
 
 @pytest.fixture
