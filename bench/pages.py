@@ -82,6 +82,9 @@ def run_bench(args: argparse.Namespace) -> None:
             "list": "/integrations/",
             "search": f"/integrations/?q={SEARCH}",
             "detail": f"/integrations/{setup['detail_pk']}/",
+            # The same search, but every request a page never asked for before (an unknown
+            # parameter that only changes the page's cache key): what typing a new query costs.
+            "search_uncached": f"/integrations/?q={SEARCH}&fresh=",
         }
         with gunicorn(env) as base_url:
             cookie = f"sessionid={setup['session_key']}"
@@ -90,7 +93,14 @@ def run_bench(args: argparse.Namespace) -> None:
             rounds: dict[str, list[float]] = {name: [] for name in pages}
             for _ in range(args.rounds):
                 for name, path in pages.items():
-                    rounds[name].append(wrk_median_ms(base_url + path, cookie, args.seconds))
+                    rounds[name].append(
+                        wrk_median_ms(
+                            base_url + path,
+                            cookie,
+                            args.seconds,
+                            numbered=name == "search_uncached",
+                        )
+                    )
     medians = {name: harness.median(values) for name, values in rounds.items()}
     print(
         f"integrations = {setup['integrations']}; detail page: {setup['detail_objects']} read "
@@ -98,7 +108,7 @@ def run_bench(args: argparse.Namespace) -> None:
     )
     for name, value in medians.items():
         print(f"median {name} = {value:.2f} ms")
-    for name in ("list", "search", "detail"):
+    for name in ("list", "search", "detail", "search_uncached"):
         print(f"ratio {name}/hello = {medians[name] / medians['hello']:.2f}")
 
 
@@ -225,7 +235,23 @@ LATENCY_50 = re.compile(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk_median_ms(url: str, cookie: str, seconds: int) -> float:
+# Appends a number, new at every request, to the URL's path and query.
+NUMBERING_SCRIPT = """
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. counter)
+end
+"""
+
+
+def wrk_median_ms(url: str, cookie: str, seconds: int, *, numbered: bool = False) -> float:
+    script = []
+    if numbered:
+        script_file = harness.BENCH_DIR / ".cache" / "numbered.lua"
+        script_file.parent.mkdir(parents=True, exist_ok=True)
+        script_file.write_text(NUMBERING_SCRIPT)
+        script = ["-s", str(script_file)]
     done = subprocess.run(
         [
             "wrk",
@@ -233,6 +259,7 @@ def wrk_median_ms(url: str, cookie: str, seconds: int) -> float:
             f"-t{WRK_THREADS}",
             f"-c{WRK_CONNECTIONS}",
             f"-d{seconds}s",
+            *script,
             "-H",
             f"Cookie: {cookie}",
             url,

@@ -110,6 +110,9 @@ class Integration(models.Model):
     )
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When what the integrations list shows of it last changed (names, state, latest snapshot).
+    # Bulk writes (the sync) set it themselves; the list's cached pages are keyed on it.
+    changed_at = models.DateTimeField(auto_now=True)
 
     objects = IntegrationQuerySet.as_manager()
 
@@ -124,6 +127,8 @@ class Integration(models.Model):
             models.Index(fields=["project", "name"]),
             # Covers the list's choice of providers: no integration row is read for it.
             models.Index(fields=["project", "provider"]),
+            # Covers the list's version check (count and latest change per project).
+            models.Index(fields=["project", "changed_at"]),
         ]
 
     def __str__(self) -> str:

@@ -213,6 +213,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
     changed: list[Integration] = []
     snapshots: list[Snapshot] = []
     unchanged_pks: list[int] = []
+    returned_pks: list[int] = []
     seen: set[str] = set()
     with transaction.atomic():
         # Holds the run's row until commit, so it cannot be taken for dead meanwhile.
@@ -238,7 +239,10 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
             # stored: nothing to check or write but that the integration is still there.
             if integration is not None and integration.latest_hash == content_hash:
                 seen.add(remote_id)
-                unchanged_pks.append(integration.pk)
+                if integration.state == Integration.State.REMOVED:
+                    returned_pks.append(integration.pk)
+                else:
+                    unchanged_pks.append(integration.pk)
                 run.unchanged += 1
                 continue
             if not item.is_valid:
@@ -257,6 +261,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
             integration.display_name = raw["latestRevision"]["content"].get("displayName") or ""
             integration.state = Integration.State.PRESENT
             integration.last_synced_at = now
+            integration.changed_at = now
             snapshot = Snapshot.from_raw(
                 raw,
                 content_hash=content_hash,
@@ -273,7 +278,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         if changed:
             Integration.objects.bulk_update(
                 changed,
-                ["name", "provider", "display_name", "state", "last_synced_at"],
+                ["name", "provider", "display_name", "state", "last_synced_at", "changed_at"],
                 batch_size=BATCH_SIZE,
             )
         if snapshots:
@@ -282,8 +287,11 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
             newest = Snapshot.objects.filter(integration=OuterRef("pk")).order_by("-pk")
             Integration.objects.filter(
                 pk__in=Snapshot.objects.filter(sync_run=run).values("integration")
-            ).update(latest_snapshot=Subquery(newest.values("pk")[:1]))
-        _update_in_batches(unchanged_pks, state=Integration.State.PRESENT, last_synced_at=now)
+            ).update(latest_snapshot=Subquery(newest.values("pk")[:1]), changed_at=now)
+        _update_in_batches(unchanged_pks, last_synced_at=now)
+        _update_in_batches(
+            returned_pks, state=Integration.State.PRESENT, last_synced_at=now, changed_at=now
+        )
 
         # An item that failed validation is not evidence that its integration is gone: it
         # stands for the integration of the same id, or else of the same name; one that names
@@ -307,7 +315,9 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         for integration in gone:
             integration.state = Integration.State.REMOVED
         _update_in_batches(
-            [integration.pk for integration in gone], state=Integration.State.REMOVED
+            [integration.pk for integration in gone],
+            state=Integration.State.REMOVED,
+            changed_at=now,
         )
         run.removed = len(gone)
 

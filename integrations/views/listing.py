@@ -2,25 +2,25 @@ from __future__ import annotations
 
 import hashlib
 import math
-from functools import partial
 from typing import Any, NamedTuple
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Func, IntegerField, Subquery, Window
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Subquery, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django_htmx.http import push_url
 
-from integrations.forms import IntegrationFilterForm, IntegrationListQuery
+from integrations.forms import IntegrationFilterForm
 from integrations.models import Integration, Project, Snapshot
 
 PER_PAGE = 50
 ROW_TEMPLATE = "integrations/list.html#row"
 ROW_CACHE_PREFIX = "ampdash:list-row:v1"
+PAGE_CACHE_PREFIX = "ampdash:list-page:v1"
 
 
 class ListedRow(NamedTuple):
@@ -54,6 +54,65 @@ SNAPSHOT_FIELDS = (
 
 @login_required
 def integration_list(request: HttpRequest) -> HttpResponse:
+    # What the page shows follows from the query string and the user's projects as they are
+    # now (see listed_version): the same key, the same controls and results.
+    key = list_cache_key(request)
+    pieces = cache.get(key)
+    if pieces is None:
+        pieces = render_list(request)
+        cache.set(key, pieces, timeout=None)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = HttpResponse(pieces.results)
+        # The address bar shows the cleaned query, so a shared link reads the way it filters.
+        return push_url(response, pieces.url)
+    return render(
+        request,
+        "integrations/list.html",
+        {"controls": pieces.controls, "results": pieces.results},
+    )
+
+
+class ListPieces(NamedTuple):
+    """The list page's two regions as HTML, and the cleaned URL of what they show."""
+
+    controls: SafeString
+    results: SafeString
+    url: str
+
+
+def list_cache_key(request: HttpRequest) -> str:
+    state = (sorted(request.GET.lists()), listed_version(request.user))
+    digest = hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
+    return f"{PAGE_CACHE_PREFIX}:{digest}"
+
+
+def listed_version(user: Any) -> list[tuple[Any, ...]]:
+    """What changes whenever anything the list could show `user` changes, in one query.
+
+    Per project the user may see: its name, how many integrations it has and when one last
+    changed (`Integration.changed_at`, set by every write of what the list shows; snapshots
+    themselves never change). This assumes the clocks of the processes that write to the
+    database agree, as they do on one host.
+    """
+    integrations = Integration.objects.filter(project=OuterRef("pk")).order_by()
+    return list(
+        Project.objects.for_user(user)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "name",
+            # Subqueries rather than a join: each reads its own slice of one index.
+            Subquery(
+                integrations.annotate(
+                    n=Func(F("pk"), function="COUNT", output_field=IntegerField())
+                ).values("n")
+            ),
+            Subquery(integrations.order_by("-changed_at").values("changed_at")[:1]),
+        )
+    )
+
+
+def render_list(request: HttpRequest) -> ListPieces:
     form = IntegrationFilterForm.for_user(request.GET, request.user)
     query = form.list_query()
     # The user's projects as the form just read them (Integration.objects.for_user's rule),
@@ -67,25 +126,21 @@ def integration_list(request: HttpRequest) -> HttpResponse:
         count_once=query.reads_snapshots,
         projects=projects,
     )
-    ignored_input = form.ignored_input()
-    has_projects = bool(projects)
     context = {
         "form": form,
         "query": query,
         "page": page,
-        "results_key": results_key(query, page, ignored_input, has_projects),
-        # The callables are called by the template only when the results are not cached.
-        "rows": partial(rendered_rows, page.object_list),
-        "ignored_input": ignored_input,
-        "has_projects": has_projects,
-        "previous_url": partial(query.url, page=page.number - 1) if page.has_previous() else "",
-        "next_url": partial(query.url, page=page.number + 1) if page.has_next() else "",
+        "rows": rendered_rows(page.object_list),
+        "ignored_input": form.ignored_input(),
+        "has_projects": bool(projects),
+        "previous_url": query.url(page=page.number - 1) if page.has_previous() else "",
+        "next_url": query.url(page=page.number + 1) if page.has_next() else "",
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "integrations/list.html#results", context)
-        # The address bar shows the cleaned query, so a shared link reads the way it filters.
-        return push_url(response, query.url(page=page.number))
-    return render(request, "integrations/list.html", context)
+    return ListPieces(
+        controls=render_to_string("integrations/list.html#controls", context),
+        results=render_to_string("integrations/list.html#results", context),
+        url=query.url(page=page.number),
+    )
 
 
 def page_with_total(
@@ -119,20 +174,6 @@ def page_with_total(
     paginator.count = picked[0][-1] if picked else 0
     rows = [ListedRow(*values[:-2], project_name=projects[values[-2]].name) for values in picked]
     return Page(rows, number, paginator)
-
-
-def results_key(
-    query: IntegrationListQuery, page: Page, ignored_input: list[str], has_projects: bool
-) -> str:
-    """A digest of everything the results show: the same digest, the same HTML."""
-    state = (
-        query.params(page=page.number),
-        page.paginator.count,
-        page.object_list,
-        ignored_input,
-        has_projects,
-    )
-    return hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
 
 
 def rendered_rows(rows: list[ListedRow]) -> SafeString:

@@ -117,6 +117,28 @@ def tab_url(integration: Integration, tab: str) -> str:
 # --- page and tabs -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "partial"])
+def test_non_ascii_names_in_the_header_and_a_cached_tab_arrive_intact(
+    viewer_client, project, headers
+):
+    content = {"displayName": "Société générale", "read": {"objects": [read_object("élève")]}}
+    integration = store_integration(project, integration_json("crm-€", **content))
+    url = reverse("integrations:detail", args=[integration.pk])
+
+    first = viewer_client.get(url, headers=headers)
+    again = viewer_client.get(url, headers=headers)  # the tab now comes from memory
+
+    for response in (first, again):
+        html = response.content.decode("utf-8")
+        assert response["Content-Type"] == "text/html; charset=utf-8"
+        assert "<h3>élève</h3>" in html
+        assert "<code>élève_field_1</code>" in html
+        assert ("Société générale" in html) is not bool(headers)
+        assert "<!-- tab " not in html
+    tabs = [response.content.split(b'<section id="detail-tabs"')[1] for response in (first, again)]
+    assert tabs[0] == tabs[1]
+
+
 def test_detail_shows_the_header_and_the_read_tab(viewer_client, crm):
     response = viewer_client.get(reverse("integrations:detail", args=[crm.pk]))
 
@@ -228,7 +250,7 @@ def test_read_tab_shows_each_object_and_its_fields(viewer_client, crm):
     assert f'href="{where_used}?map_to=contact_field_2"' in html
     # a nested field reads as its path and keeps its raw name
     raw_path = "$['address']['city']"
-    assert f'title="{raw_path.replace("'", "&#x27;")}">address &#8250; city</a>' in html
+    assert f'title="{raw_path.replace("'", "&#x27;")}">address \u203a city</a>' in html
     assert f"?field={quote(raw_path, safe='/')}" in html
     # a user-picked mapping, its prompt and default
     assert "picked by the customer" in html

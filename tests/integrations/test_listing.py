@@ -16,7 +16,7 @@ from integrations.ampersand import AmpersandClient
 from integrations.models import Integration, Membership, Project, Snapshot, SnapshotSearchText
 from integrations.search import search_text
 from integrations.services import sync_project
-from tests.integrations.conftest import integration_json, store_integration
+from tests.integrations.conftest import integration_json, renamed, store_integration
 
 LIST_URL = "/integrations/"
 HTMX = {"HX-Request": "true"}
@@ -551,16 +551,94 @@ def test_new_integrations_and_providers_show_after_the_page_was_cached(viewer_cl
     assert '<option value="zendesk">zendesk</option>' in response.text
 
 
+def valid_integration(name: str, *object_names: str, **content: Any) -> dict[str, Any]:
+    return integration_json(name, read=read_objects(*object_names), **content)
+
+
+def test_the_same_query_of_unchanged_data_is_served_from_the_page_cache(viewer_client, project):
+    _store_many(project, 3)
+    query = {"q": "object1", "sort": "-name"}
+    first = viewer_client.get(LIST_URL, query, headers=HTMX)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = viewer_client.get(LIST_URL, query, headers=HTMX)
+
+    assert names(again) == ["sync-2", "sync-1", "sync-0"]
+    assert again.text == first.text
+    assert again["HX-Push-Url"] == first["HX-Push-Url"]
+    # session, user, the projects' version; neither the form's choices nor the rows
+    assert len(queries) == 3
+    assert not any('"integrations_integration"."name"' in q["sql"] for q in queries)
+
+
+def test_a_sync_that_changes_an_integration_shows_on_a_cached_page(viewer_client, project):
+    alpha, beta = valid_integration("alpha", "contact"), valid_integration("beta")
+    sync_answering(project, alpha, beta)
+    viewer_client.get(LIST_URL)
+    viewer_client.get(LIST_URL, {"q": "contact"})
+
+    changed = renamed(alpha, "Renamed alpha")
+    changed["latestRevision"]["content"]["read"] = read_objects("lead")
+    sync_answering(project, changed, beta)
+
+    page = viewer_client.get(LIST_URL)
+    assert "Renamed alpha" in page.text
+    assert names(viewer_client.get(LIST_URL, {"q": "contact"})) == []
+    assert names(viewer_client.get(LIST_URL, {"q": "lead"})) == ["alpha"]
+
+
+def test_integrations_removed_and_back_show_on_a_cached_page(viewer_client, project):
+    alpha, beta = valid_integration("alpha"), valid_integration("beta")
+    sync_answering(project, alpha, beta)
+    assert "removed remotely" not in viewer_client.get(LIST_URL).text
+
+    sync_answering(project, alpha)
+    assert "removed remotely" in viewer_client.get(LIST_URL).text
+    assert names(viewer_client.get(LIST_URL, {"state": "removed"})) == ["beta"]
+
+    # Back unchanged: no new snapshot, only its state changes.
+    sync_answering(project, alpha, beta)
+    assert "removed remotely" not in viewer_client.get(LIST_URL).text
+    assert names(viewer_client.get(LIST_URL, {"state": "removed"})) == []
+
+
+def test_a_resync_without_changes_keeps_the_cached_page(viewer_client, project):
+    alpha = valid_integration("alpha")
+    sync_answering(project, alpha)
+    viewer_client.get(LIST_URL)
+    sync_answering(project, alpha)
+
+    with CaptureQueriesContext(connection) as queries:
+        viewer_client.get(LIST_URL)
+
+    assert len(queries) == 3
+
+
+def test_renamed_projects_and_new_memberships_show_on_a_cached_page(viewer_client, viewer, project):
+    store_integration(project, integration_json("alpha"))
+    viewer_client.get(LIST_URL)
+
+    Project.objects.filter(pk=project.pk).update(name="renamed-project")
+    assert "<td>renamed-project</td>" in viewer_client.get(LIST_URL).text
+
+    other = Project.objects.create(name="other", ampersand_project="other")
+    store_integration(other, integration_json("gamma"))
+    assert names(viewer_client.get(LIST_URL)) == ["alpha"]
+    Membership.objects.create(user=viewer, project=other, role=Membership.Role.VIEWER)
+    assert names(viewer_client.get(LIST_URL)) == ["alpha", "gamma"]
+
+
 def test_same_rows_in_other_orders_and_searches_come_from_the_cache(viewer_client, project):
     _store_many(project, 3)
     viewer_client.get(LIST_URL)
 
-    # session, user, the form's projects and providers, the page's rows and total
+    # session, user, the projects' version, the form's projects and providers, the page's rows
+    # and total
     with CaptureQueriesContext(connection) as queries:
         response = viewer_client.get(LIST_URL, {"sort": "-name", "q": "object1"})
 
     assert names(response) == ["sync-2", "sync-1", "sync-0"]
-    assert len(queries) == 4
+    assert len(queries) == 5
     assert not any('"integrations_snapshot"' in query["sql"] for query in queries)
 
 
@@ -596,14 +674,14 @@ def test_query_count_does_not_grow_with_integrations(
 ):
     _store_many(project, count)
 
-    # session, user, the form's projects and providers, the page's rows and total, and the
-    # integrations of the rows never rendered before
-    with django_assert_num_queries(5):
+    # session, user, the projects' version, the form's projects and providers, the page's rows
+    # and total, and the snapshots of the rows never rendered before
+    with django_assert_num_queries(6):
         response = viewer_client.get(LIST_URL, query)
-    # Every row is now cached: no integration is loaded.
-    with django_assert_num_queries(4):
+    # The same query of the same data: session, user, the projects' version.
+    with django_assert_num_queries(3):
         partial = viewer_client.get(LIST_URL, query, headers=HTMX)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         again = viewer_client.get(LIST_URL, query)
 
     assert len(names(response)) == min(count, 50)
