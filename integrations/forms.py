@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -255,6 +256,16 @@ class IntegrationFilterForm(forms.Form):
             values["project"] = self.projects_by_pk[values["project"]]
         values = {name: value for name, value in values.items() if value is not None}
         return IntegrationListQuery(**values)
+
+    def filters_key(self) -> str:
+        """A digest of all the filter controls' HTML depends on: choices, values, errors."""
+        state = (
+            self.fields["project"].choices,
+            self.fields["provider"].choices,
+            [(name, self[name].value()) for name in FILTER_FIELDS if name != "q"],
+            sorted(self.errors),
+        )
+        return hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
 
     def ignored_input(self) -> list[str]:
         """One sentence per parameter that was left out of the query, for the page to show."""

@@ -21,6 +21,7 @@ PER_PAGE = 50
 ROW_TEMPLATE = "integrations/list.html#row"
 ROW_CACHE_PREFIX = "ampdash:list-row:v1"
 PAGE_CACHE_PREFIX = "ampdash:list-page:v1"
+FILTERS_CACHE_PREFIX = "ampdash:list-filters:v1"
 
 
 class ListedRow(NamedTuple):
@@ -55,29 +56,25 @@ SNAPSHOT_FIELDS = (
 @login_required
 def integration_list(request: HttpRequest) -> HttpResponse:
     # What the page shows follows from the query string and the user's projects as they are
-    # now (see listed_version): the same key, the same controls and results.
-    key = list_cache_key(request)
-    pieces = cache.get(key)
-    if pieces is None:
-        pieces = render_list(request)
-        cache.set(key, pieces, timeout=None)
-    if request.htmx and not request.htmx.history_restore_request:
-        response = HttpResponse(pieces.results)
+    # now (see listed_version): the same key, the same HTML. An htmx request (typing in the
+    # search box) needs only the results.
+    partial = request.htmx and not request.htmx.history_restore_request
+    wanted = ("results",) if partial else ("results", "controls")
+    page_key = list_cache_key(request)
+    keys = {name: f"{page_key}:{name}" for name in wanted}
+    found = cache.get_many(keys.values())
+    pieces = {name: found[key] for name, key in keys.items() if key in found}
+    if missing := [name for name in wanted if name not in pieces]:
+        fresh = render_list(request, missing)
+        cache.set_many({keys[name]: piece for name, piece in fresh.items()}, timeout=None)
+        pieces |= fresh
+    results, url = pieces["results"]
+    if partial:
         # The address bar shows the cleaned query, so a shared link reads the way it filters.
-        return push_url(response, pieces.url)
+        return push_url(HttpResponse(results), url)
     return render(
-        request,
-        "integrations/list.html",
-        {"controls": pieces.controls, "results": pieces.results},
+        request, "integrations/list.html", {"controls": pieces["controls"], "results": results}
     )
-
-
-class ListPieces(NamedTuple):
-    """The list page's two regions as HTML, and the cleaned URL of what they show."""
-
-    controls: SafeString
-    results: SafeString
-    url: str
 
 
 def list_cache_key(request: HttpRequest) -> str:
@@ -112,8 +109,17 @@ def listed_version(user: Any) -> list[tuple[Any, ...]]:
     )
 
 
-def render_list(request: HttpRequest) -> ListPieces:
+def render_list(request: HttpRequest, pieces: list[str]) -> dict[str, Any]:
+    """The HTML of the list's regions named in `pieces`: "results" (with the URL of what they
+    show) and "controls"."""
     form = IntegrationFilterForm.for_user(request.GET, request.user)
+    rendered: dict[str, Any] = {}
+    if "controls" in pieces:
+        rendered["controls"] = render_to_string(
+            "integrations/list.html#controls", {"form": form, "filters": rendered_filters(form)}
+        )
+    if "results" not in pieces:
+        return rendered
     query = form.list_query()
     # The user's projects as the form just read them (Integration.objects.for_user's rule),
     # which also name the rows' projects: no join, no second look at the memberships.
@@ -127,7 +133,6 @@ def render_list(request: HttpRequest) -> ListPieces:
         projects=projects,
     )
     context = {
-        "form": form,
         "query": query,
         "page": page,
         "rows": rendered_rows(page.object_list),
@@ -136,10 +141,19 @@ def render_list(request: HttpRequest) -> ListPieces:
         "previous_url": query.url(page=page.number - 1) if page.has_previous() else "",
         "next_url": query.url(page=page.number + 1) if page.has_next() else "",
     }
-    return ListPieces(
-        controls=render_to_string("integrations/list.html#controls", context),
-        results=render_to_string("integrations/list.html#results", context),
-        url=query.url(page=page.number),
+    rendered["results"] = (
+        render_to_string("integrations/list.html#results", context),
+        query.url(page=page.number),
+    )
+    return rendered
+
+
+def rendered_filters(form: IntegrationFilterForm) -> SafeString:
+    """The filter controls' HTML (all but the search box), cached: their widgets cost more
+    to render than the rest of the page, and typing a search does not change them."""
+    key = f"{FILTERS_CACHE_PREFIX}:{form.filters_key()}"
+    return cache.get_or_set(
+        key, lambda: render_to_string("integrations/list.html#filters", {"form": form}), None
     )
 
 

@@ -571,6 +571,21 @@ def test_the_same_query_of_unchanged_data_is_served_from_the_page_cache(viewer_c
     assert not any('"integrations_integration"."name"' in q["sql"] for q in queries)
 
 
+def test_a_page_after_the_same_live_search_renders_only_its_controls(viewer_client, project):
+    _store_many(project, 3)
+    live = viewer_client.get(LIST_URL, {"q": "object1"}, headers=HTMX)
+    assert 'id="list-filters"' not in live.text
+
+    with CaptureQueriesContext(connection) as queries:
+        page = viewer_client.get(LIST_URL, {"q": "object1"})
+
+    # session, user, the projects' version, the form's projects and providers; no rows
+    assert len(queries) == 4
+    assert names(page) == names(live) == ["sync-0", "sync-1", "sync-2"]
+    assert 'value="object1"' in page.text
+    assert '<option value="salesforce">salesforce</option>' in page.text
+
+
 def test_a_sync_that_changes_an_integration_shows_on_a_cached_page(viewer_client, project):
     alpha, beta = valid_integration("alpha", "contact"), valid_integration("beta")
     sync_answering(project, alpha, beta)
