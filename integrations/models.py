@@ -161,6 +161,9 @@ class StoredJSONField(models.JSONField):
     changes a byte of what the API sent. Reading it back decodes it, as for any JSONField.
     """
 
+    def get_placeholder_sql(self, value: Any, compiler: Any, connection: Any) -> tuple[str, list]:
+        return "%s", [value]
+
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if isinstance(value, EncodedJSON):
             return connection.ops.adapt_json_value(value, _EncodedAsIs)
