@@ -283,7 +283,7 @@ class SnapshotSearchText(models.Model):
     def store(cls, snapshots: list[Snapshot]) -> None:
         """Keep the search text of these just-saved snapshots."""
         cls.objects.bulk_create(
-            [cls(snapshot=snapshot, text=snapshot.search_text) for snapshot in snapshots],
+            [cls(snapshot_id=snapshot.pk, text=snapshot.search_text) for snapshot in snapshots],
             batch_size=500,
         )
 
