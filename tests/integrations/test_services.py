@@ -229,3 +229,19 @@ def test_items_the_fast_check_leaves_to_the_precise_one_are_judged_by_it(project
     stored = Integration.objects.get(remote_id="precise").latest_snapshot
     assert stored.raw == by_python_name
     assert stored.search_text == search_text(by_python_name)
+
+
+def test_resync_of_an_item_with_a_huge_integer_finds_it_unchanged(project):
+    body = integration_body(id="big", futureCounter=2**70, ratio=0.1)
+    content = f"[{json.dumps(body)}]".encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=content))
+
+    def sync() -> SyncRun:
+        client = AmpersandClient(
+            base_url="http://api.test/v1", api_key="k", project="p", transport=transport
+        )
+        return sync_project(project=project, client=client)
+
+    assert sync().new == 1
+    assert (sync().unchanged, Snapshot.objects.count()) == (1, 1)
+    assert Snapshot.objects.get().raw["futureCounter"] == 2**70
