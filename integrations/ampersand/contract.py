@@ -37,9 +37,9 @@ from integrations.ampersand.models import (
 )
 
 # Schema types whose strict JSON validation returns the JSON value itself.
-_AS_JSON = frozenset(
-    {"any", "bool", "definitions", "definition-ref", "dict", "int", "list", "none", "nullable"}
-)
+_AS_JSON = frozenset({"any", "bool", "definition-ref", "dict", "int", "list", "none", "nullable"})
+# Of those, the ones whose own `strict=False` would override the validator's strictness.
+_STRICTABLE = frozenset({"bool", "dict", "int", "list", "nullable", "str"})
 # A str schema with these options changes the string it returns.
 _STR_REWRITES = frozenset({"strip_whitespace", "to_lower", "to_upper"})
 # Model options that change the strings a model keeps.
@@ -96,6 +96,8 @@ class JsonContractCheck:
             }
         else:
             fast = self._precisely(schema, config=config)
+        if kind in _STRICTABLE:
+            fast["strict"] = True
         if "ref" in schema:
             fast["ref"] = schema["ref"]
         return fast

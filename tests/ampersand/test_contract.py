@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from integrations.ampersand.client import (
     INTEGRATION_CHECK,
@@ -17,6 +18,8 @@ from integrations.ampersand.client import (
     ListedIntegration,
     listed_integrations,
 )
+from integrations.ampersand.contract import JsonContractCheck
+from integrations.ampersand.models import ApiModel
 from tests.ampersand.samples import integration_body
 
 # Values of every JSON type, and near misses of the contract's types.
@@ -225,3 +228,24 @@ def test_listed_item_keeps_no_decoded_json():
     assert item.checked() is not item.checked()
     assert item.is_valid
     assert item.integration.latest_revision.content.name == "read-accounts"
+
+
+class Lenient(ApiModel):
+    count: Annotated[int, Field(strict=False)]
+    at: datetime
+    label: Annotated[str, StringConstraints(to_lower=True)] = "x"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"count": "5", "at": "2024-01-01T00:00:00Z"}',
+        b'{"count": 5.0, "at": "2024-01-01T00:00:00Z"}',
+        b'{"count": 5, "at": "2024-01-01T00:00:00Z", "label": "MiXeD"}',
+        b'{"count": 5, "at": "2024-01-01T00:00:00Z", "extra": [1, {"b": null}]}',
+    ],
+)
+def test_fast_check_of_any_model_returns_json_values_as_sent_or_nothing(text):
+    checked = JsonContractCheck(Lenient).check(text)
+    Lenient.model_validate_json(text)
+    assert checked in (None, json.loads(text))
