@@ -109,5 +109,17 @@ def median(values: list[float]) -> float:
 
 
 def peak_rss_mb() -> int:
-    """This process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    """This process's peak resident set size so far, in MB.
+
+    Read from VmHWM where Linux has it: ru_maxrss of a child process counts the resident
+    memory its parent had when it forked (Linux folds the old address space's peak in at exec),
+    so a sync started by a parent holding 200 MB would report at least 200 MB.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

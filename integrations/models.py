@@ -148,6 +148,33 @@ def canonical_hash(raw: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+class EncodedJSON(str):
+    """JSON already encoded, e.g. exactly as the API sent it, for a `StoredJSONField` to store."""
+
+    __slots__ = ()
+
+
+class _EncodedAsIs(json.JSONEncoder):
+    def encode(self, o: Any) -> str:
+        return o if isinstance(o, EncodedJSON) else super().encode(o)
+
+
+class StoredJSONField(models.JSONField):
+    """A JSONField that also takes its value already encoded, as an `EncodedJSON`.
+
+    It is stored as it is, so a sync neither encodes thousands of large objects again nor
+    changes a byte of what the API sent. Reading it back decodes it, as for any JSONField.
+    """
+
+    def get_placeholder_sql(self, value: Any, compiler: Any, connection: Any) -> tuple[str, list]:
+        return "%s", [value]
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if isinstance(value, EncodedJSON):
+            return connection.ops.adapt_json_value(value, _EncodedAsIs)
+        return super().get_db_prep_value(value, connection, prepared)
+
+
 class Snapshot(models.Model):
     """One version of an integration, exactly as the API returned it. Never changed."""
 
@@ -157,7 +184,7 @@ class Snapshot(models.Model):
         ROLLBACK = "rollback", "Rollback"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="snapshots")
-    raw = models.JSONField(help_text="The integration JSON as the API returned it.")
+    raw = StoredJSONField(help_text="The integration JSON as the API returned it.")
     content_hash = models.CharField(max_length=64)
     revision_id = models.CharField(max_length=200)
     revision_created_at = models.DateTimeField(null=True, blank=True)
@@ -207,13 +234,22 @@ class Snapshot(models.Model):
 
     @classmethod
     def from_raw(
-        cls, raw: dict[str, Any], *, content_hash: str | None = None, **fields: Any
+        cls,
+        raw: dict[str, Any],
+        *,
+        content_hash: str | None = None,
+        text: str | None = None,
+        **fields: Any,
     ) -> Snapshot:
-        """An unsaved snapshot of `raw`, with its hash and counts filled in."""
+        """An unsaved snapshot of `raw`, with its hash and counts filled in.
+
+        `text` is the JSON text `raw` was decoded from: then it is what is stored (and what the
+        unsaved snapshot holds as `raw`), byte for byte.
+        """
         revision = raw.get("latestRevision") or {}
         content = revision.get("content") or {}
         return cls(
-            raw=raw,
+            raw=raw if text is None else EncodedJSON(text),
             content_hash=content_hash or canonical_hash(raw),
             revision_id=revision.get("id", ""),
             revision_created_at=parse_datetime(revision.get("createTime") or ""),
@@ -252,7 +288,7 @@ class SnapshotSearchText(models.Model):
     def store(cls, snapshots: list[Snapshot]) -> None:
         """Keep the search text of these just-saved snapshots."""
         cls.objects.bulk_create(
-            [cls(snapshot=snapshot, text=snapshot.search_text) for snapshot in snapshots],
+            [cls(snapshot_id=snapshot.pk, text=snapshot.search_text) for snapshot in snapshots],
             batch_size=500,
         )
 

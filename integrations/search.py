@@ -5,7 +5,9 @@ Kept free of model imports so `Snapshot.from_raw` can use it; the query side onl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from itertools import chain, repeat
 from typing import Any
 
 from django.db.models import Q
@@ -19,37 +21,80 @@ FIELD_LISTS = ("requiredFields", "optionalFields")
 def search_text(raw: dict[str, Any]) -> str:
     """The lowercase words an integration is found by: its names, display name, object names,
     field names and mapToNames, one per line so no search term can match across two of them."""
-    words: dict[str, None] = {}
-    for word in _searchable_words(raw):
-        if isinstance(word, str) and word.strip():
-            words.setdefault(word.strip().lower(), None)
+    try:
+        distinct = dict.fromkeys(_names(raw))
+    except TypeError:  # a field that is not an object, or a list where a name belongs
+        distinct = dict.fromkeys(word for word in _names_one_by_one(raw) if isinstance(word, str))
+    words = dict.fromkeys(map(_as_search_word, distinct))
+    words.pop("", None)
     return "\n".join(words)
 
 
-def _searchable_words(raw: dict[str, Any]) -> Iterator[Any]:
-    yield raw.get("name")
+@functools.lru_cache(maxsize=50_000)
+def _as_search_word(word: Any) -> str:
+    # The same field names recur across integrations: most words are normalised once.
+    return word.strip().lower() if isinstance(word, str) else ""
+
+
+def _names(raw: dict[str, Any]) -> Iterator[Any]:
+    """Every name in the order found, for an integration of the usual shape.
+
+    An integration is mostly fields, so its objects and their fields are gathered into one list
+    and read by a few loops in C; a field that is not an object raises TypeError.
+    """
+    head, objects = _head_and_objects(raw)
+    # Objects and their fields in order, with the key of each one's own name.
+    entries: list[Any] = []
+    name_keys: list[str] = []
+    for obj in objects:
+        entries.append(obj)
+        name_keys.append("objectName")
+        for list_name in FIELD_LISTS:
+            fields = obj.get(list_name)
+            if isinstance(fields, list):
+                entries += fields
+                name_keys += repeat("fieldName", len(fields))
+    names = zip(
+        map(dict.get, entries, name_keys),
+        map(dict.get, entries, repeat("mapToName")),
+        map(dict.get, entries, repeat("mapToDisplayName")),
+        strict=True,
+    )
+    return chain(head, filter(None, chain.from_iterable(names)))
+
+
+def _names_one_by_one(raw: dict[str, Any]) -> Iterator[Any]:
+    head, objects = _head_and_objects(raw)
+    yield from head
+    for obj in objects:
+        yield from (obj.get("objectName"), obj.get("mapToName"), obj.get("mapToDisplayName"))
+        for list_name in FIELD_LISTS:
+            fields = obj.get(list_name)
+            for field in fields if isinstance(fields, list) else []:
+                if isinstance(field, dict):
+                    yield from (
+                        field.get("fieldName"),
+                        field.get("mapToName"),
+                        field.get("mapToDisplayName"),
+                    )
+
+
+def _head_and_objects(raw: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The integration's own names, and its read, write and subscribe objects in order."""
+    head = [raw.get("name")]
     revision = raw.get("latestRevision")
     content = revision.get("content") if isinstance(revision, dict) else None
     if not isinstance(content, dict):
-        return
-    yield content.get("name")
-    yield content.get("displayName")
+        return head, []
+    head += (content.get("name"), content.get("displayName"))
+    objects = []
     for action in ACTIONS:
         section = content.get(action)
-        objects = section.get("objects") if isinstance(section, dict) else None
-        for obj in objects if isinstance(objects, list) else []:
-            if not isinstance(obj, dict):
-                continue
-            yield from (obj.get("objectName"), obj.get("mapToName"), obj.get("mapToDisplayName"))
-            for list_name in FIELD_LISTS:
-                fields = obj.get(list_name)
-                for field in fields if isinstance(fields, list) else []:
-                    if isinstance(field, dict):
-                        yield from (
-                            field.get("fieldName"),
-                            field.get("mapToName"),
-                            field.get("mapToDisplayName"),
-                        )
+        listed = section.get("objects") if isinstance(section, dict) else None
+        objects += (
+            [obj for obj in listed if isinstance(obj, dict)] if isinstance(listed, list) else []
+        )
+    return head, objects
 
 
 def normalise_query(query: str) -> str:

@@ -209,9 +209,8 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
     run.fetched = len(listed)
     run.progress_total = len(listed)
     failed: list[ListedIntegration] = []
-    new_integrations: list[Integration] = []
     changed: list[Integration] = []
-    snapshots: list[Snapshot] = []
+    batch: list[Snapshot] = []
     unchanged_pks: list[int] = []
     returned_pks: list[int] = []
     seen: set[str] = set()
@@ -230,8 +229,17 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
                 latest_hash=F("latest_snapshot__content_hash")
             )
         }
+        # With nothing known every item is new, so each is checked as it is decoded, in one
+        # pass. Otherwise most items are usually the JSON of their latest snapshot: decoding is
+        # enough to tell, and only the others are checked.
+        check_first = not known
+        # One item decoded at a time, its snapshot written with a batch: a large project's
+        # JSON never lives decoded all at once.
         for item in listed:
-            raw = item.raw
+            raw = item.checked() if check_first else item.decode()
+            if raw is None:
+                failed.append(item)
+                continue
             content_hash = canonical_hash(raw)
             remote_id = raw.get("id") if isinstance(raw, dict) else None
             integration = known.get(remote_id) if isinstance(remote_id, str) else None
@@ -245,13 +253,12 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
                     unchanged_pks.append(integration.pk)
                 run.unchanged += 1
                 continue
-            if not item.is_valid:
+            if not check_first and item.checked() is None:
                 failed.append(item)
                 continue
             seen.add(remote_id)
             if integration is None:
-                integration = Integration(project=project, remote_id=remote_id)
-                new_integrations.append(integration)
+                integration = Integration(project_id=project.pk, remote_id=remote_id)
                 run.new += 1
             else:
                 changed.append(integration)
@@ -265,23 +272,26 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
             snapshot = Snapshot.from_raw(
                 raw,
                 content_hash=content_hash,
+                text=item.text.decode() if item.text is not None else None,
                 source=Snapshot.Source.SYNC,
-                taken_by=run.started_by,
-                sync_run=run,
+                # Ids rather than objects: the related-object setters cost more than the rest.
+                taken_by_id=run.started_by_id,
+                sync_run_id=run.pk,
             )
             snapshot.integration = integration
-            snapshots.append(snapshot)
+            batch.append(snapshot)
+            if len(batch) == SNAPSHOT_BATCH_SIZE:
+                _write_snapshots(batch)
+                batch = []
+        _write_snapshots(batch)
 
-        Integration.objects.bulk_create(new_integrations, batch_size=BATCH_SIZE)
-        Snapshot.objects.bulk_create(snapshots, batch_size=SNAPSHOT_BATCH_SIZE)
-        SnapshotSearchText.store(snapshots)
         if changed:
             Integration.objects.bulk_update(
                 changed,
                 ["name", "provider", "display_name", "state", "last_synced_at", "changed_at"],
                 batch_size=BATCH_SIZE,
             )
-        if snapshots:
+        if run.new or run.changed:
             # One statement points every new or changed integration at its newest snapshot,
             # the one just stored (matched by integration alone, so its index serves).
             newest = Snapshot.objects.filter(integration=OuterRef("pk")).order_by("-pk")
@@ -298,8 +308,11 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         # neither could be any of them, so this run then marks nothing removed.
         remote_id_by_name = {integration.name: rid for rid, integration in known.items()}
         unidentified = False
+        failed_items = []
         for item in failed:
-            raw = item.raw if isinstance(item.raw, dict) else {}
+            raw = item.decode()
+            raw = raw if isinstance(raw, dict) else {}
+            failed_items.append(_failed_item(raw, item.field_errors))
             remote_id = raw.get("id") or remote_id_by_name.get(raw.get("name"))
             if remote_id:
                 seen.add(str(remote_id))
@@ -321,7 +334,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         )
         run.removed = len(gone)
 
-        run.failed_items = [_failed_item(item) for item in failed]
+        run.failed_items = failed_items
         run.status = SyncRun.Status.PARTIAL if failed else SyncRun.Status.SUCCEEDED
         run.progress_done = run.progress_total
         run.finished_at = timezone.now()
@@ -329,15 +342,27 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         run.save()
 
 
+def _write_snapshots(snapshots: list[Snapshot]) -> None:
+    """Store a batch of new snapshots, and first the new integrations they belong to."""
+    if not snapshots:
+        return
+    new_integrations = [
+        snapshot.integration for snapshot in snapshots if snapshot.integration.pk is None
+    ]
+    if new_integrations:
+        Integration.objects.bulk_create(new_integrations, batch_size=BATCH_SIZE)
+    Snapshot.objects.bulk_create(snapshots, batch_size=SNAPSHOT_BATCH_SIZE)
+    SnapshotSearchText.store(snapshots)
+
+
 def _update_in_batches(pks: list[int], **values: Any) -> None:
     for start in range(0, len(pks), BATCH_SIZE):
         Integration.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).update(**values)
 
 
-def _failed_item(item: ListedIntegration) -> dict[str, Any]:
-    raw = item.raw if isinstance(item.raw, dict) else {}
+def _failed_item(raw: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     return {
         "remote_id": str(raw.get("id", "")),
         "name": str(raw.get("name", "")),
-        "errors": item.field_errors,
+        "errors": errors,
     }

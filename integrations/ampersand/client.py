@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -9,8 +10,11 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
+import msgspec
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import from_json
 
+from integrations.ampersand.contract import JsonContractCheck
 from integrations.ampersand.errors import InvalidResponseError, describe_validation_error
 from integrations.ampersand.manifest import content_as_json
 from integrations.ampersand.models import (
@@ -21,10 +25,12 @@ from integrations.ampersand.models import (
     Project,
     contract_checker,
 )
-from integrations.ampersand.transport import ApiTransport
+from integrations.ampersand.transport import ApiTransport, decode_json
 
 INTEGRATION = TypeAdapter(Integration)
 INTEGRATION_CHECK = contract_checker(Integration)
+INTEGRATION_JSON_CHECK = JsonContractCheck(Integration)
+ITEM_TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
 INTEGRATIONS = TypeAdapter(list[Integration])
 INSTALLATIONS = TypeAdapter(list[Installation])
 PROJECT = TypeAdapter(Project)
@@ -49,35 +55,58 @@ def _parse[T](adapter: TypeAdapter[T], body: Any, operation: str) -> T:
 
 
 class ListedIntegration:
-    """One item of a listIntegrations answer: its JSON, and the model or why it did not parse.
+    """One item of a listIntegrations answer: its exact JSON text, decoded and checked on demand.
 
-    The item is checked against the contract when first asked (`is_valid`, `field_errors`) and
-    its model is built only when asked for: a caller that already holds this exact JSON, checked
-    before, can skip both, which for thousands of items is most of the work.
+    Nothing decoded is kept, so a caller going through thousands of items holds one at a time.
+    `checked()` decodes and checks the item in one pass (see `contract.py`); a caller that only
+    needs to know whether it already holds this exact JSON can `decode()` it, which is cheaper.
+    `text` is None for an answer that only the standard `json` module could read: the item is
+    then held decoded.
     """
 
-    __slots__ = ("_field_errors", "_index", "_integration", "raw")
+    __slots__ = ("_decoded", "_field_errors", "_index", "text")
 
-    def __init__(self, raw: Any, index: int) -> None:
-        self.raw = raw
+    def __init__(self, index: int, *, text: bytes | None = None, decoded: Any = None) -> None:
         self._index = index
+        self.text = text
+        self._decoded = decoded
         self._field_errors: list[str] | None = None
-        self._integration: Integration | None = None
 
     def __repr__(self) -> str:
-        return f"ListedIntegration({self._index}, raw={self.raw!r})"
+        return f"ListedIntegration({self._index}, text={self.text!r})"
+
+    @property
+    def raw(self) -> Any:
+        """The item's JSON, decoded anew on each access."""
+        return self.decode()
+
+    def decode(self) -> Any:
+        if self.text is None:
+            return self._decoded
+        try:
+            # The decoder of `checked()` too: both read every number alike (orjson would turn
+            # an integer beyond 64 bits into a float), so an item hashes the same either way.
+            return from_json(self.text)
+        except ValueError:
+            return json.loads(self.text)
+
+    def checked(self) -> Any:
+        """The item's JSON if it meets the contract, else None (`field_errors` then says why)."""
+        if self._field_errors:
+            return None
+        if self._field_errors is None and self.text is not None:
+            data = INTEGRATION_JSON_CHECK.check(self.text)
+            if data is not None:
+                self._field_errors = []
+                return data
+        data = self.decode()
+        return None if self._precise_errors(data) else data
 
     @property
     def field_errors(self) -> list[str]:
         if self._field_errors is None:
-            try:
-                INTEGRATION_CHECK.validate_python(self.raw)
-            except ValidationError as exc:
-                self._field_errors = [
-                    f"[{self._index}].{line}" for line in describe_validation_error(exc)
-                ]
-            else:
-                self._field_errors = []
+            self.checked()
+        assert self._field_errors is not None
         return self._field_errors
 
     @property
@@ -86,9 +115,39 @@ class ListedIntegration:
 
     @property
     def integration(self) -> Integration | None:
-        if self._integration is None and self.is_valid:
-            self._integration = INTEGRATION.validate_python(self.raw)
-        return self._integration
+        return INTEGRATION.validate_python(self.decode()) if self.is_valid else None
+
+    def _precise_errors(self, data: Any) -> list[str]:
+        if self._field_errors is None:
+            try:
+                INTEGRATION_CHECK.validate_python(data)
+            except ValidationError as exc:
+                self._field_errors = [
+                    f"[{self._index}].{line}" for line in describe_validation_error(exc)
+                ]
+            else:
+                self._field_errors = []
+        return self._field_errors
+
+
+def listed_integrations(content: bytes) -> list[ListedIntegration] | Any:
+    """A listIntegrations body cut into its items' exact JSON texts, without decoding them.
+
+    A body that is not a plain JSON array, or that only the standard `json` module reads (NaN,
+    a lone surrogate: see `decode_json`), is decoded whole instead, and returned as it is when
+    it is not an array. msgspec checks the JSON syntax of every item but not the UTF-8 of its
+    strings, hence the check of the whole body.
+    """
+    try:
+        texts = ITEM_TEXTS.decode(content)
+        if not content.isascii():
+            content.decode()
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        body = decode_json(content)
+        if not isinstance(body, list):
+            return body
+        return [ListedIntegration(index, decoded=item) for index, item in enumerate(body)]
+    return [ListedIntegration(index, text=bytes(text)) for index, text in enumerate(texts)]
 
 
 def _destructive_param(destructive: bool) -> dict[str, str]:
@@ -169,10 +228,13 @@ class AmpersandClient:
     def list_integrations_checked(self) -> list[ListedIntegration]:
         """listIntegrations, item by item: an item that breaks the contract does not sink the rest.
 
-        `raw` is the decoded JSON itself, not a copy: the caller owns it.
+        Each item is checked and decoded only when the caller asks (see `ListedIntegration`).
         """
         body = self._http.request(
-            "GET", f"{self._project_path}/integrations", operation="listIntegrations"
+            "GET",
+            f"{self._project_path}/integrations",
+            operation="listIntegrations",
+            decode=listed_integrations,
         )
         if not isinstance(body, list):
             raise InvalidResponseError(
@@ -180,7 +242,7 @@ class AmpersandClient:
                 detail="expected a JSON array",
                 field_errors=[f"(root): expected an array, got {type(body).__name__}"],
             )
-        return [ListedIntegration(raw, index) for index, raw in enumerate(body)]
+        return body
 
     def get_integration(self, id_or_name: str) -> Integration:
         """getIntegration: one integration by ID or name."""

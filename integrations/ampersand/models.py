@@ -117,9 +117,15 @@ class MappedField(ApiModel):
     prompt: str | None = None
 
 
+# Keys that make an object a FixedField (under its JSON or its Python name).
+FIELD_VARIANT_MARKERS = ("fieldName", "field_name")
+
+
 def _field_variant(value: Any) -> str | None:
     if isinstance(value, dict):
-        return "FixedField" if "fieldName" in value or "field_name" in value else "MappedField"
+        if any(marker in value for marker in FIELD_VARIANT_MARKERS):
+            return "FixedField"
+        return "MappedField"
     if isinstance(value, FixedField | MappedField):
         return type(value).__name__
     return None

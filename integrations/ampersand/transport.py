@@ -125,14 +125,21 @@ class ApiTransport:
         operation: str,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
-        """Send one API call (retrying as allowed) and return its JSON body, or None if empty."""
+        """Send one API call (retrying as allowed) and return its JSON body, or None if empty.
+
+        `decode` turns a success body into the result instead of `decode_json`; a ValueError
+        from it makes the body undecodable, like invalid JSON.
+        """
         method = method.upper()
         started = self._clock()
         retries = 0
         while True:
             remaining = self.total_timeout - (self._clock() - started)
-            outcome = self._attempt(method, path, operation, params, json_body, remaining)
+            outcome = self._attempt(
+                method, path, operation, params, json_body, remaining, decode or decode_json
+            )
             if not isinstance(outcome, _Failure):
                 return outcome.body
             if outcome.retry_reason is None or retries >= self.max_retries:
@@ -159,6 +166,7 @@ class ApiTransport:
         params: Mapping[str, str] | None,
         json_body: Any,
         remaining: float,
+        decode: Callable[[bytes], Any],
     ) -> _Body | _Failure:
         idempotent = method in IDEMPOTENT_METHODS
         try:
@@ -179,7 +187,7 @@ class ApiTransport:
             return _Failure(error, type(exc).__name__)
 
         if response.is_success:
-            return self._decode_success(response, operation, idempotent)
+            return self._decode_success(response, operation, idempotent, decode)
         error = error_from_response(response, operation, now=self._now())
         return _Failure(
             error,
@@ -188,12 +196,16 @@ class ApiTransport:
         )
 
     def _decode_success(
-        self, response: httpx.Response, operation: str, idempotent: bool
+        self,
+        response: httpx.Response,
+        operation: str,
+        idempotent: bool,
+        decode: Callable[[bytes], Any],
     ) -> _Body | _Failure:
         if response.status_code == 204 or not response.content.strip():
             return _Body(None)
         try:
-            return _Body(decode_json(response.content))
+            return _Body(decode(response.content))
         except (ValueError, RecursionError) as exc:
             error = InvalidResponseError(
                 f"{operation}: HTTP {response.status_code} body is not valid JSON",

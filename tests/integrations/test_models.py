@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
+from django.db import connection
 
 from integrations.models import Project, Snapshot, canonical_hash
+from integrations.search import search_text
 from tests.integrations.conftest import integration_json, store_integration
 
 
@@ -61,3 +66,112 @@ def test_snapshot_diff_names_what_changed_since_an_older_one(project):
     diff = newer.diff(integration.latest_snapshot)
 
     assert [(c.kind, c.old, c.new) for c in diff.changes] == [("changed", "Old name", "New name")]
+
+
+def test_snapshot_given_its_json_text_stores_it_as_is_and_reads_back_the_same_data(project):
+    raw = integration_json(
+        "encoded", read={"objects": [{"objectName": "a", "newThing": [1.5, 2**70]}]}
+    )
+    raw["latestRevision"]["content"]["displayName"] = 'Ünïcode \u2028 😀 "quoted" \\ back'
+    text = json.dumps(raw, indent=1, ensure_ascii=False)
+    integration = store_integration(project, integration_json("holder"))
+    snapshot = Snapshot.from_raw(raw, text=text, integration=integration)
+    snapshot.save()
+
+    assert Snapshot.objects.get(pk=snapshot.pk).raw == raw
+    assert Snapshot.objects.filter(
+        raw__latestRevision__content__displayName=raw["latestRevision"]["content"]["displayName"]
+    ).exists()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT raw FROM integrations_snapshot WHERE id = %s", [snapshot.pk])
+            assert cursor.fetchone()[0] == text
+
+
+def test_snapshots_given_their_json_text_are_stored_in_bulk(project):
+    integration = store_integration(project, integration_json("bulk"))
+    raws = [integration_json(f"bulk-{n}", displayName=f"Bulk {n}") for n in range(3)]
+    snapshots = [
+        Snapshot.from_raw(raw, text=json.dumps(raw), integration=integration) for raw in raws
+    ]
+    Snapshot.objects.bulk_create(snapshots)
+    stored = Snapshot.objects.filter(integration=integration).exclude(
+        pk=integration.latest_snapshot_id
+    )
+    assert sorted((s.raw for s in stored), key=lambda r: r["name"]) == raws
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        integration_json(
+            "Shapes",
+            displayName="  Padded  ",
+            read={
+                "objects": [
+                    {
+                        "objectName": "Account",
+                        "mapToName": None,
+                        "requiredFields": [
+                            {"fieldName": "Name"},
+                            "not-a-field",
+                            {"mapToName": "name", "fieldName": 5},
+                            {"fieldName": ["unhashable"]},
+                            {"mapToDisplayName": "ACCOUNT"},
+                        ],
+                        "optionalFields": {"fieldName": "not-a-list"},
+                    },
+                    ["not-an-object"],
+                ]
+            },
+            write={
+                "objects": [
+                    {
+                        "objectName": "account",
+                        "optionalFields": [
+                            {"fieldName": "Phone", "mapToName": " "},
+                            {"fieldName": "phone"},
+                            7,
+                        ],
+                    }
+                ]
+            },
+        ),
+        {"name": {"not": "text"}, "latestRevision": {"content": "odd"}},
+        {
+            "name": "x",
+            "latestRevision": {"content": {"read": {"objects": [{"requiredFields": [{}]}]}}},
+        },
+    ],
+)
+def test_search_text_matches_a_plain_walk_of_the_json(raw):
+    assert search_text(raw) == plain_search_text(raw)
+
+
+def plain_search_text(raw: dict[str, Any]) -> str:
+    """The search text as first written: a plain walk, one name at a time."""
+    found: list[Any] = [raw.get("name")]
+    revision = raw.get("latestRevision")
+    content = revision.get("content") if isinstance(revision, dict) else None
+    if isinstance(content, dict):
+        found += [content.get("name"), content.get("displayName")]
+        for action in ("read", "write", "subscribe"):
+            section = content.get(action)
+            objects = section.get("objects") if isinstance(section, dict) else None
+            for obj in objects if isinstance(objects, list) else []:
+                if not isinstance(obj, dict):
+                    continue
+                found += [obj.get(key) for key in ("objectName", "mapToName", "mapToDisplayName")]
+                for list_name in ("requiredFields", "optionalFields"):
+                    fields = obj.get(list_name)
+                    for field in fields if isinstance(fields, list) else []:
+                        if isinstance(field, dict):
+                            found += [
+                                field.get(key)
+                                for key in ("fieldName", "mapToName", "mapToDisplayName")
+                            ]
+    words: dict[str, None] = {}
+    for word in found:
+        if isinstance(word, str) and word.strip():
+            words.setdefault(word.strip().lower(), None)
+    return "\n".join(words)

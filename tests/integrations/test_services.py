@@ -1,23 +1,28 @@
 from __future__ import annotations
 
+import json
 import socket
 from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.models import Integration, Project, Snapshot, SyncRun
+from integrations.search import search_text
 from integrations.services import (
     SyncAlreadyRunning,
     fail_dead_sync_runs,
     start_sync,
     sync_project,
 )
+from tests.ampersand.samples import integration_body
 
 
 @pytest.fixture
@@ -177,3 +182,66 @@ def test_sync_command_fails_clearly_when_the_api_refuses_the_key(project, capsys
     with pytest.raises(CommandError, match="1 project"):
         call_command("sync_integrations", project="local")
     assert "sync failed project=local" in capsys.readouterr().err
+
+
+def test_snapshots_hold_the_json_exactly_as_the_api_sent_it(project, seeded):
+    with httpx.Client() as http:
+        served = http.get(
+            f"{seeded.base_url}/projects/{seeded.project}/integrations",
+            headers={"X-Api-Key": seeded.api_key},
+        ).content
+
+    sync_project(project=project)
+
+    items = json.loads(served)
+    stored = {snapshot.integration.remote_id: snapshot for snapshot in Snapshot.objects.all()}
+    assert {item["id"]: stored[item["id"]].raw for item in items} == {
+        item["id"]: item for item in items
+    }
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT raw FROM integrations_snapshot")
+            texts = [row[0] for row in cursor.fetchall()]
+        assert len(texts) == len(items)
+        assert all(text.encode() in served for text in texts)
+
+
+def test_items_the_fast_check_leaves_to_the_precise_one_are_judged_by_it(project):
+    valid = integration_body(id="fast")
+    by_python_name = integration_body(id="precise", name="by-python-name")
+    fields = by_python_name["latestRevision"]["content"]["read"]["objects"][0]["requiredFields"]
+    fields[0] = {"field_name": "name"}
+    invalid = integration_body(id="broken", name="broken", createTime=1713812128)
+    body = f"[{json.dumps(valid)},\n{json.dumps(by_python_name, indent=2)}, {json.dumps(invalid)}]"
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body.encode()))
+    client = AmpersandClient(
+        base_url="http://api.test/v1", api_key="k", project="p", transport=transport
+    )
+
+    run = sync_project(project=project, client=client)
+
+    assert (run.status, run.new) == (SyncRun.Status.PARTIAL, 2)
+    [failed] = run.failed_items
+    assert failed["remote_id"] == "broken"
+    assert failed["errors"] == [
+        "[2].createTime: Value error, expected an RFC 3339 date-time string"
+    ]
+    stored = Integration.objects.get(remote_id="precise").latest_snapshot
+    assert stored.raw == by_python_name
+    assert stored.search_text == search_text(by_python_name)
+
+
+def test_resync_of_an_item_with_a_huge_integer_finds_it_unchanged(project):
+    body = integration_body(id="big", futureCounter=2**70, ratio=0.1)
+    content = f"[{json.dumps(body)}]".encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=content))
+
+    def sync() -> SyncRun:
+        client = AmpersandClient(
+            base_url="http://api.test/v1", api_key="k", project="p", transport=transport
+        )
+        return sync_project(project=project, client=client)
+
+    assert sync().new == 1
+    assert (sync().unchanged, Snapshot.objects.count()) == (1, 1)
+    assert Snapshot.objects.get().raw["futureCounter"] == 2**70

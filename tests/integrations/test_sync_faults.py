@@ -19,9 +19,17 @@ from django.core.management import call_command
 
 from emulator.models import Integration as RemoteIntegration
 from emulator.signals import response_served
+from integrations import services
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import build_manifest_yaml
-from integrations.models import Integration, Project, Snapshot, SyncRun, canonical_hash
+from integrations.models import (
+    Integration,
+    Project,
+    Snapshot,
+    SnapshotSearchText,
+    SyncRun,
+    canonical_hash,
+)
 from integrations.services import client_for, sync_project
 
 REMOTE_PROJECT = "seeded"
@@ -484,4 +492,34 @@ def test_upserted_mapping_change_is_the_one_change_the_next_sync_reports(project
         field_name,
         "renamed_by_test",
     )
+    assert_store_is_sound(project, served, [])
+
+
+def test_crash_after_earlier_batches_were_written_lands_none_of_them(project, served, monkeypatch):
+    monkeypatch.setattr(services, "SNAPSHOT_BATCH_SIZE", 2)
+    bulk_create = Snapshot.objects.bulk_create
+    batches: list[int] = []
+
+    def crash_on_second_batch(snapshots: list[Snapshot], *args: Any, **kwargs: Any) -> Any:
+        batches.append(len(snapshots))
+        if len(batches) == 2:
+            crash()
+        return bulk_create(snapshots, *args, **kwargs)
+
+    monkeypatch.setattr(Snapshot.objects, "bulk_create", crash_on_second_batch)
+    with pytest.raises(OSError, match="disk full"):
+        sync_project(project=project)
+    monkeypatch.setattr(Snapshot.objects, "bulk_create", bulk_create)
+
+    assert batches == [2, 2]
+    run = project.sync_runs.latest()
+    assert (run.status, run.error_detail) == (SyncRun.Status.FAILED, "disk full")
+    assert not project.integrations.exists()
+    assert not Snapshot.objects.exists()
+    assert not SnapshotSearchText.objects.exists()
+
+    recovered = sync_project(project=project)
+    assert (recovered.status, recovered.new) == (SyncRun.Status.SUCCEEDED, SEEDED_COUNT)
+    assert SnapshotSearchText.objects.count() == SEEDED_COUNT
+    assert_matches_emulator(project)
     assert_store_is_sound(project, served, [])
