@@ -16,6 +16,7 @@ from integrations.ampersand import AmpersandClient
 from integrations.models import Integration, Membership, Project, Snapshot, SnapshotSearchText
 from integrations.search import search_text
 from integrations.services import sync_project
+from integrations.views.listing import listed_version
 from tests.integrations.conftest import integration_json, renamed, store_integration
 
 LIST_URL = "/integrations/"
@@ -584,6 +585,25 @@ def test_a_page_after_the_same_live_search_renders_only_its_controls(viewer_clie
     assert names(page) == names(live) == ["sync-0", "sync-1", "sync-2"]
     assert 'value="object1"' in page.text
     assert '<option value="salesforce">salesforce</option>' in page.text
+
+
+def test_the_version_covers_exactly_the_projects_the_user_may_see(
+    django_user_model, viewer, outsider, project, other_project
+):
+    third = Project.objects.create(name="third", ampersand_project="third")
+    store_integration(project, integration_json("alpha"))
+    store_integration(project, integration_json("beta"))
+    store_integration(other_project, integration_json("gamma"))
+    admin = django_user_model.objects.create_superuser("root", password="pw-root-1")
+    loner = django_user_model.objects.create_user("loner", password="pw-loner-1")
+
+    for user in (viewer, outsider, admin, loner):
+        version = listed_version(user)
+        visible = list(Project.objects.for_user(user).order_by("pk").values_list("pk", "name"))
+        assert [row[:2] for row in version] == visible
+    counts = {row[1]: row[2] for row in listed_version(admin)}
+    assert counts == {"demo": 2, "other": 1, "third": 0}
+    assert [row[3] for row in listed_version(admin) if row[0] == third.pk] == [None]
 
 
 def test_a_sync_that_changes_an_integration_shows_on_a_cached_page(viewer_client, project):
