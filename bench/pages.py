@@ -126,7 +126,7 @@ def populate(bodies: list[Path]) -> dict[str, object]:
     from django.contrib.sessions.backends.db import SessionStore
 
     from integrations.ampersand import AmpersandClient
-    from integrations.models import Integration, Membership, Project
+    from integrations.models import Integration, Membership, Project, SearchIndex
     from integrations.services import sync_project
 
     items = [item for body in bodies for item in orjson.loads(body.read_bytes())]
@@ -145,6 +145,8 @@ def populate(bodies: list[Path]) -> dict[str, object]:
     run = sync_project(project=project, client=client)
     if run.status != "succeeded":
         raise SystemExit(f"populating failed: {run.error_title} {run.error_detail}")
+    # What the task the sync queued does under `make run`'s worker.
+    SearchIndex.index_new()
 
     user = get_user_model().objects.create_user("bench", password=None)
     Membership.objects.create(user=user, project=project, role=Membership.Role.VIEWER)

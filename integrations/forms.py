@@ -8,11 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Exists, F, OrderBy, OuterRef
+from django.db.models import F, OrderBy
 from django.urls import reverse
 
-from integrations.models import Integration, Project, SnapshotSearchText
-from integrations.search import MAX_QUERY_LENGTH, normalise_query, search_condition
+from integrations.models import Integration, Project
+from integrations.search import MAX_QUERY_LENGTH, normalise_query
 
 # Far past any real page; keeps the database's OFFSET within range whatever is typed.
 MAX_PAGE = 100_000
@@ -79,11 +79,7 @@ class IntegrationListQuery:
     def apply(self, integrations: Any) -> Any:
         """`integrations` (a QuerySet) narrowed by the filters and in the chosen order."""
         if self.q:
-            # A lookup by key into the narrow table of search texts, never a join to snapshots.
-            texts = SnapshotSearchText.objects.filter(
-                search_condition(self.q, text_field="text"), snapshot=OuterRef("latest_snapshot")
-            )
-            integrations = integrations.filter(Exists(texts))
+            integrations = integrations.matching(self.q)
         if self.project:
             integrations = integrations.filter(project=self.project)
         if self.provider:

@@ -6,14 +6,18 @@ remote integration; a Snapshot is one immutable version of it, exactly as the AP
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
 from integrations import search, secrets
@@ -92,6 +96,30 @@ class Membership(models.Model):
 class IntegrationQuerySet(models.QuerySet["Integration"]):
     def for_user(self, user: Any) -> IntegrationQuerySet:
         return self.filter(project__in=Project.objects.for_user(user))
+
+    def matching(self, query: str) -> IntegrationQuerySet:
+        """Those whose latest snapshot's search text holds every word of `query`.
+
+        Through the trigram index where it can serve (SQLite with FTS5, words of three
+        characters or more), plus a scan of the snapshots it does not hold yet; otherwise a scan
+        of the search texts (PostgreSQL's pg_trgm index serves that scan's LIKE).
+        """
+        texts = SnapshotSearchText.objects.filter(
+            search.search_condition(query, text_field="text"), snapshot=OuterRef("latest_snapshot")
+        )
+        scanned = Exists(texts)
+        terms = search.search_terms(query)
+        if not terms or min(map(len, terms)) < 3 or not SearchIndex.available():
+            return self.filter(scanned)
+        table = SearchIndex.TABLE
+        indexed = RawSQL(  # noqa: S611 (the query is a parameter)
+            f"SELECT rowid FROM {table} WHERE {table} MATCH %s",  # noqa: S608 (no input)
+            [search.trigram_query(terms)],
+        )
+        return self.filter(
+            Q(latest_snapshot_id__in=indexed)
+            | Q(scanned, latest_snapshot_id__gt=SearchIndex.newest_expression())
+        )
 
 
 class Integration(models.Model):
@@ -291,6 +319,58 @@ class SnapshotSearchText(models.Model):
             [cls(snapshot_id=snapshot.pk, text=snapshot.search_text) for snapshot in snapshots],
             batch_size=500,
         )
+
+
+class SearchIndex:
+    """The trigram full-text index of snapshots' search texts (SQLite FTS5, migration 0007).
+
+    Kept behind the snapshots: `index_new()` adds every search text stored since it last ran
+    (snapshot ids only grow, and SQLite commits one writer at a time, so the newest indexed id
+    marks where to go on); a search scans the texts of snapshots past that mark itself. Filled
+    by a task after each sync that stored snapshots, so a sync never waits for it. Absent on
+    PostgreSQL (a pg_trgm index on the search texts serves there) and where SQLite lacks FTS5.
+    """
+
+    TABLE = "integrations_searchindex"
+
+    @classmethod
+    def available(cls) -> bool:
+        # Migration 0007 made the table wherever this SQLite library can.
+        return connection.vendor == "sqlite" and _sqlite_has_trigram_fts()
+
+    @classmethod
+    def newest_expression(cls) -> RawSQL:
+        return RawSQL(  # noqa: S611
+            f"SELECT COALESCE(MAX(rowid), 0) FROM {cls.TABLE}",  # noqa: S608 (no input)
+            [],
+            output_field=models.BigIntegerField(),
+        )
+
+    @classmethod
+    def index_new(cls) -> int:
+        """Index the search texts stored since the last call; how many it indexed."""
+        if not cls.available():
+            return 0
+        texts = SnapshotSearchText._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {cls.TABLE}(rowid, text) SELECT snapshot_id, text FROM {texts} "  # noqa: S608
+                f"WHERE snapshot_id > (SELECT COALESCE(MAX(rowid), 0) FROM {cls.TABLE}) "
+                "ORDER BY snapshot_id"
+            )
+            return cursor.rowcount
+
+
+@functools.cache
+def _sqlite_has_trigram_fts() -> bool:
+    """Whether this process's SQLite has FTS5 and its trigram tokenizer (asked of a database in
+    memory, so that no query of a page pays for it)."""
+    try:
+        with closing(sqlite3.connect(":memory:")) as probe:
+            probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text, tokenize='trigram')")
+    except sqlite3.Error:
+        return False
+    return True
 
 
 class SyncRunQuerySet(models.QuerySet["SyncRun"]):

@@ -117,3 +117,9 @@ def search_condition(query: str, *, text_field: str) -> Q:
     for term in search_terms(query):
         condition &= Q(**{f"{text_field}__contains": term})
     return condition
+
+
+def trigram_query(terms: list[str]) -> str:
+    """An FTS5 query for rows holding every term as a substring (with the trigram tokenizer,
+    a quoted string matches wherever its characters appear in a row, in that order)."""
+    return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)

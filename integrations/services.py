@@ -168,6 +168,8 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
     _beat(run, progress_total=len(listed))
     try:
         _store(run, listed)
+        if run.new or run.changed:
+            transaction.on_commit(_index_search_texts)
     except SyncAbandoned:
         logger.warning(
             "sync %s of project %s was taken for dead; stored nothing", run.pk, run.project
@@ -178,6 +180,13 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
         _finish_failed(run, title="Could not store the integrations", error=error)
         raise
     return run
+
+
+def _index_search_texts() -> None:
+    """Have a worker add the new snapshots to the search index; searches scan them until then."""
+    from integrations.tasks import index_search_texts_task  # the tasks module imports this one
+
+    index_search_texts_task.enqueue()
 
 
 def _beat(run: SyncRun, **progress: Any) -> None:

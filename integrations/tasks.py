@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from integrations.models import SyncRun
+from integrations.models import SearchIndex, SyncRun
 from integrations.services import run_sync
 
 
@@ -15,3 +15,9 @@ def sync_project_task(run_id: int) -> str:
     if not run.is_running:
         return run.status
     return run_sync(run).status
+
+
+@task()
+def index_search_texts_task() -> int:
+    """Add the search texts of snapshots stored since the last run to the search index."""
+    return SearchIndex.index_new()
