@@ -118,7 +118,8 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
         )
         return self.filter(
             Q(latest_snapshot_id__in=indexed)
-            | Q(scanned, latest_snapshot_id__gt=SearchIndex.newest_expression())
+            # The comparison first: a row that it rules out never has its text scanned.
+            | (Q(latest_snapshot_id__gt=SearchIndex.newest_expression()) & Q(scanned))
         )
 
 
