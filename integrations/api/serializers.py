@@ -78,6 +78,25 @@ class SnapshotWithRawSerializer(SnapshotSummarySerializer):
     raw = serializers.JSONField()
 
 
+class SnapshotSerializer(SnapshotSummarySerializer):
+    content_hash = serializers.CharField()
+    taken_by = serializers.CharField(source="taken_by.username", allow_null=True)
+    sync_run = serializers.IntegerField(source="sync_run_id", allow_null=True)
+
+
+class IntegrationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = ProjectRefSerializer()
+    remote_id = serializers.CharField()
+    name = serializers.CharField()
+    display_name = serializers.CharField()
+    provider = serializers.CharField()
+    state = serializers.CharField()
+    first_seen_at = serializers.DateTimeField()
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    latest_snapshot = SnapshotSummarySerializer(allow_null=True)
+
+
 class ChangeSerializer(serializers.Serializer):
     kind = serializers.CharField()
     section = serializers.CharField()

@@ -22,8 +22,9 @@ from rest_framework.views import APIView
 
 from integrations.api.serializers import (
     ChangeSerializer,
-    ProjectRefSerializer,
+    IntegrationSerializer,
     ProjectSerializer,
+    SnapshotSerializer,
     SnapshotSummarySerializer,
     SnapshotWithRawSerializer,
     SyncRunSerializer,
@@ -129,19 +130,6 @@ class ProjectSyncApi(ApiView):
         )
 
 
-class IntegrationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    project = ProjectRefSerializer()
-    remote_id = serializers.CharField()
-    name = serializers.CharField()
-    display_name = serializers.CharField()
-    provider = serializers.CharField()
-    state = serializers.CharField()
-    first_seen_at = serializers.DateTimeField()
-    last_synced_at = serializers.DateTimeField(allow_null=True)
-    latest_snapshot = SnapshotSummarySerializer(allow_null=True)
-
-
 class IntegrationListApi(ApiView):
     """Integrations of your projects; filters: project, provider, state, q (name search)."""
 
@@ -194,12 +182,6 @@ class IntegrationDetailApi(ApiView):
     def get(self, request: Request, pk: int) -> Response:
         integration = get_integration_for_user(request, pk)
         return Response(self.OutputSerializer(integration).data)
-
-
-class SnapshotSerializer(SnapshotSummarySerializer):
-    content_hash = serializers.CharField()
-    taken_by = serializers.CharField(source="taken_by.username", allow_null=True)
-    sync_run = serializers.IntegerField(source="sync_run_id", allow_null=True)
 
 
 class SnapshotListApi(ApiView):

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 
 from integrations.models import Integration, Project
 from integrations.presenters import present_content
 from integrations.services import sync_project
 from integrations.views import browse
-from tests.integrations.conftest import integration_json, store_integration
+from tests.integrations.conftest import (
+    connected_project,
+    integration_json,
+    seed_remote,
+    store_integration,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -107,13 +109,8 @@ def test_every_field_of_the_largest_demo_integration_is_in_the_read_tab(
     logged_in_page, live_server, emulator_api, console_errors
 ):
     page = logged_in_page
-    call_command("seed_emulator", project="showcase", integrations=24, seed=1, api_key="show-key")
-    api = replace(emulator_api, project="showcase", api_key="show-key")
-    project = Project.objects.create(
-        name="showcase", ampersand_project=api.project, api_url=api.base_url
-    )
-    project.set_api_key(api.api_key)
-    project.save()
+    api = seed_remote(emulator_api, integrations=24, seed=1, name="showcase")
+    project = connected_project(api, name="showcase")
     sync_project(project=project)
     integration = max(
         Integration.objects.filter(project=project).select_related("latest_snapshot"),

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 
 from integrations.models import Integration, Membership, Project, Snapshot
+from tests.conftest import EmulatorApi
 
 _ids = itertools.count(1)
 
@@ -60,6 +62,25 @@ def renamed(raw: dict[str, Any], display_name: str) -> dict[str, Any]:
     raw["latestRevision"]["id"] += "-next"
     raw["latestRevision"]["content"]["displayName"] = display_name
     return raw
+
+
+def seed_remote(
+    emulator_api: EmulatorApi, *, integrations: int, seed: int, name: str = "seeded"
+) -> EmulatorApi:
+    """An emulator project `name` seeded with demo integrations, and how to reach it."""
+    api_key = f"{name}-key"
+    call_command(
+        "seed_emulator", project=name, integrations=integrations, seed=seed, api_key=api_key
+    )
+    return replace(emulator_api, project=name, api_key=api_key)
+
+
+def connected_project(api: EmulatorApi, name: str = "local") -> Project:
+    """A dashboard project connected to the emulator project of `api`, with its key."""
+    project = Project.objects.create(name=name, ampersand_project=api.project, api_url=api.base_url)
+    project.set_api_key(api.api_key)
+    project.save()
+    return project
 
 
 def run_worker() -> None:

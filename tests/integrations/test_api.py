@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from integrations.models import Integration, Membership, Project, Snapshot, SyncRun
 from integrations.services import start_sync
 from tests.integrations.conftest import (
     add_version,
+    connected_project,
     integration_json,
     renamed,
     run_worker,
+    seed_remote,
     store_integration,
 )
 
@@ -379,11 +379,7 @@ def test_sync_runs_of_a_project_of_someone_else_cannot_be_listed(api, other_proj
 
 @pytest.fixture
 def seeded_project(emulator_api, viewer):
-    call_command("seed_emulator", project="seeded", integrations=3, seed=4, api_key="seeded-key")
-    api = replace(emulator_api, project="seeded", api_key="seeded-key")
-    project = Project.objects.create(name="local", ampersand_project="seeded", api_url=api.base_url)
-    project.set_api_key(api.api_key)
-    project.save()
+    project = connected_project(seed_remote(emulator_api, integrations=3, seed=4))
     Membership.objects.create(user=viewer, project=project)
     return project
 

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from urllib.parse import quote
 
 import pytest
 import yaml
 from django.core.cache import cache
-from django.core.management import call_command
 from django.urls import reverse
 
 from emulator.models import Installation as RemoteInstallation
@@ -15,7 +13,12 @@ from integrations.models import Integration, Project
 from integrations.presenters import present_content
 from integrations.services import sync_project
 from integrations.views import browse
-from tests.integrations.conftest import integration_json, store_integration
+from tests.integrations.conftest import (
+    connected_project,
+    integration_json,
+    seed_remote,
+    store_integration,
+)
 
 TABS = ("read", "write", "subscribe", "proxy", "raw", "installations")
 HTMX = {"HX-Request": "true"}
@@ -348,13 +351,7 @@ def test_amp_yaml_file_name_is_made_safe(viewer_client, project):
 
 @pytest.fixture
 def seeded_project(emulator_api) -> Project:
-    call_command("seed_emulator", project="seeded", integrations=3, seed=2, api_key="seeded-key")
-    seeded = replace(emulator_api, project="seeded", api_key="seeded-key")
-    project = Project.objects.create(
-        name="local", ampersand_project=seeded.project, api_url=seeded.base_url
-    )
-    project.set_api_key(seeded.api_key)
-    project.save()
+    project = connected_project(seed_remote(emulator_api, integrations=3, seed=2))
     sync_project(project=project)
     return project
 

@@ -1,18 +1,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import build_manifest_yaml
-from integrations.models import Integration, Membership, Project, Snapshot
+from integrations.models import Integration, Membership, Snapshot
 from integrations.services import sync_project
-from tests.integrations.conftest import add_version, integration_json, renamed, store_integration
+from tests.integrations.conftest import (
+    add_version,
+    connected_project,
+    integration_json,
+    renamed,
+    seed_remote,
+    store_integration,
+)
 
 CHANGE_ROW = re.compile(r'<tr class="diff-(?:added|removed|changed|moved)">')
 
@@ -120,11 +125,8 @@ def test_names_are_shown_as_text_in_history_and_diff(viewer_client, project):
 def test_upserted_mapping_change_is_named_exactly_on_the_diff_page(
     emulator_api, client, django_user_model
 ):
-    call_command("seed_emulator", project="seeded", integrations=3, seed=9, api_key="seeded-key")
-    api = replace(emulator_api, project="seeded", api_key="seeded-key")
-    project = Project.objects.create(name="local", ampersand_project="seeded", api_url=api.base_url)
-    project.set_api_key(api.api_key)
-    project.save()
+    api = seed_remote(emulator_api, integrations=3, seed=9)
+    project = connected_project(api)
     user = django_user_model.objects.create_user("member", password="pw-member-1")
     Membership.objects.create(user=user, project=project)
     client.force_login(user)

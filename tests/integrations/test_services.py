@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import socket
-from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -23,22 +22,17 @@ from integrations.services import (
     sync_project,
 )
 from tests.ampersand.samples import integration_body
+from tests.integrations.conftest import connected_project, seed_remote
 
 
 @pytest.fixture
 def seeded(emulator_api):
-    call_command("seed_emulator", project="seeded", integrations=6, seed=3, api_key="seeded-key")
-    return replace(emulator_api, project="seeded", api_key="seeded-key")
+    return seed_remote(emulator_api, integrations=6, seed=3)
 
 
 @pytest.fixture
 def project(seeded, settings) -> Project:
-    project = Project.objects.create(
-        name="local", ampersand_project=seeded.project, api_url=seeded.base_url
-    )
-    project.set_api_key(seeded.api_key)
-    project.save()
-    return project
+    return connected_project(seeded)
 
 
 def remote_client(api, **options) -> AmpersandClient:

@@ -1,26 +1,24 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from integrations.models import Integration, Membership, Project, SyncRun
 from integrations.services import start_sync
-from tests.integrations.conftest import integration_json, run_worker, store_integration
+from tests.integrations.conftest import (
+    connected_project,
+    integration_json,
+    run_worker,
+    seed_remote,
+    store_integration,
+)
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
 def seeded_project(emulator_api, django_user_model):
-    call_command("seed_emulator", project="seeded", integrations=4, seed=5, api_key="seeded-key")
-    api = replace(emulator_api, project="seeded", api_key="seeded-key")
-    project = Project.objects.create(name="local", ampersand_project="seeded", api_url=api.base_url)
-    project.set_api_key(api.api_key)
-    project.save()
-    return project
+    return connected_project(seed_remote(emulator_api, integrations=4, seed=5))
 
 
 @pytest.fixture
