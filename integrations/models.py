@@ -222,8 +222,6 @@ class Snapshot(models.Model):
     read_count = models.PositiveIntegerField(default=0)
     write_count = models.PositiveIntegerField(default=0)
     subscribe_count = models.PositiveIntegerField(default=0)
-    # Lowercase names, object, field and mapTo names, so the list searches one column.
-    search_text = models.TextField(blank=True, default="", editable=False)
     taken_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYNC)
     taken_by = models.ForeignKey(
@@ -250,7 +248,8 @@ class Snapshot(models.Model):
         if not self._state.adding:
             raise ValueError("Snapshots are immutable; take a new one instead.")
         super().save(*args, **kwargs)
-        SnapshotSearchText.store([self])
+        raw = json.loads(self.raw) if isinstance(self.raw, EncodedJSON) else self.raw
+        SnapshotSearchText.objects.create(snapshot=self, text=search.search_text(raw))
 
     @property
     def content(self) -> dict[str, Any]:
@@ -275,20 +274,26 @@ class Snapshot(models.Model):
         `text` is the JSON text `raw` was decoded from: then it is what is stored (and what the
         unsaved snapshot holds as `raw`), byte for byte.
         """
-        revision = raw.get("latestRevision") or {}
-        content = revision.get("content") or {}
         return cls(
             raw=raw if text is None else EncodedJSON(text),
             content_hash=content_hash or canonical_hash(raw),
-            revision_id=revision.get("id", ""),
-            revision_created_at=parse_datetime(revision.get("createTime") or ""),
-            spec_version=revision.get("specVersion", ""),
-            read_count=_object_count(content, "read"),
-            write_count=_object_count(content, "write"),
-            subscribe_count=_object_count(content, "subscribe"),
-            search_text=search.search_text(raw),
+            **snapshot_columns(raw),
             **fields,
         )
+
+
+def snapshot_columns(raw: dict[str, Any]) -> dict[str, Any]:
+    """What a snapshot keeps beside the JSON of `raw`, so pages need not parse it."""
+    revision = raw.get("latestRevision") or {}
+    content = revision.get("content") or {}
+    return {
+        "revision_id": revision.get("id", ""),
+        "revision_created_at": parse_datetime(revision.get("createTime") or ""),
+        "spec_version": revision.get("specVersion", ""),
+        "read_count": _object_count(content, "read"),
+        "write_count": _object_count(content, "write"),
+        "subscribe_count": _object_count(content, "subscribe"),
+    }
 
 
 def _object_count(content: dict[str, Any], action: str) -> int:
@@ -298,28 +303,24 @@ def _object_count(content: dict[str, Any], action: str) -> int:
 
 
 class SnapshotSearchText(models.Model):
-    """A snapshot's search_text again, in a narrow table of its own that a search reads instead
-    of the snapshots (on SQLite, reading a snapshot's search_text reads past its large `raw`).
+    """The words a snapshot is found by (`search.search_text` of its JSON), in a narrow table of
+    their own that a search reads instead of the snapshots' large rows.
 
     Written with the snapshot, never changed. No database constraint, so that deleting
     snapshots in SQL (bench/sync.py) needs not know of it; the ORM's delete cascades.
     """
 
     snapshot = models.OneToOneField(
-        Snapshot, on_delete=models.CASCADE, primary_key=True, db_constraint=False, related_name="+"
+        Snapshot,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_constraint=False,
+        related_name="search_entry",
     )
     text = models.TextField()
 
     def __str__(self) -> str:
         return f"search text of snapshot {self.snapshot_id}"
-
-    @classmethod
-    def store(cls, snapshots: list[Snapshot]) -> None:
-        """Keep the search text of these just-saved snapshots."""
-        cls.objects.bulk_create(
-            [cls(snapshot_id=snapshot.pk, text=snapshot.search_text) for snapshot in snapshots],
-            batch_size=500,
-        )
 
 
 class SearchIndex:

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from contextlib import closing
 from datetime import timedelta
 from typing import Any
 
@@ -19,15 +20,17 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
+from integrations.bulk import insert_rows
 from integrations.models import (
+    EncodedJSON,
     Integration,
     Project,
     Snapshot,
     SnapshotSearchText,
     SyncRun,
-    canonical_hash,
 )
 from integrations.secrets import UndecryptableKey
+from integrations.sync_work import ToStore, work_on, worked_out
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ SYNC_STALE_AFTER = timedelta(minutes=5)
 # Rows per statement when storing: small enough for SQLite's parameter limit and for the
 # size of one INSERT of snapshots (their JSON is most of it).
 BATCH_SIZE = 500
-SNAPSHOT_BATCH_SIZE = 200
+SNAPSHOT_BATCH_SIZE = 100
 
 
 class SyncAlreadyRunning(Exception):
@@ -219,7 +222,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
     run.progress_total = len(listed)
     failed: list[ListedIntegration] = []
     changed: list[Integration] = []
-    batch: list[Snapshot] = []
+    batches = _SnapshotBatches(run, now=now)
     unchanged_pks: list[int] = []
     returned_pks: list[int] = []
     seen: set[str] = set()
@@ -241,58 +244,46 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         # With nothing known every item is new, so each is checked as it is decoded, in one
         # pass. Otherwise most items are usually the JSON of their latest snapshot: decoding is
         # enough to tell, and only the others are checked.
-        check_first = not known
-        # One item decoded at a time, its snapshot written with a batch: a large project's
-        # JSON never lives decoded all at once.
-        for item in listed:
-            raw = item.checked() if check_first else item.decode()
-            if raw is None:
-                failed.append(item)
-                continue
-            content_hash = canonical_hash(raw)
-            remote_id = raw.get("id") if isinstance(raw, dict) else None
-            integration = known.get(remote_id) if isinstance(remote_id, str) else None
-            # The very JSON of the latest snapshot, which passed the contract check when it was
-            # stored: nothing to check or write but that the integration is still there.
-            if integration is not None and integration.latest_hash == content_hash:
+        work = functools.partial(
+            work_on,
+            known_hashes={rid: integration.latest_hash for rid, integration in known.items()},
+            check_first=not known,
+        )
+        # Items are worked on in order (by other processes too, for a large listing), their
+        # snapshots written in batches meanwhile: a large project's JSON never lives decoded
+        # all at once.
+        with closing(worked_out(listed, work)) as works:
+            for item, done in zip(listed, works, strict=True):
+                if done.content_hash is None:
+                    failed.append(item)
+                    continue
+                remote_id = done.remote_id
+                integration = known.get(remote_id)
+                if done.to_store is None:
+                    # The very JSON of the latest snapshot, which passed the contract check
+                    # when it was stored: nothing to write but that it is still there.
+                    seen.add(remote_id)
+                    if integration.state == Integration.State.REMOVED:
+                        returned_pks.append(integration.pk)
+                    else:
+                        unchanged_pks.append(integration.pk)
+                    run.unchanged += 1
+                    continue
                 seen.add(remote_id)
-                if integration.state == Integration.State.REMOVED:
-                    returned_pks.append(integration.pk)
+                if integration is None:
+                    run.new += 1
                 else:
-                    unchanged_pks.append(integration.pk)
-                run.unchanged += 1
-                continue
-            if not check_first and item.checked() is None:
-                failed.append(item)
-                continue
-            seen.add(remote_id)
-            if integration is None:
-                integration = Integration(project_id=project.pk, remote_id=remote_id)
-                run.new += 1
-            else:
-                changed.append(integration)
-                run.changed += 1
-            integration.name = raw["name"]
-            integration.provider = raw["provider"]
-            integration.display_name = raw["latestRevision"]["content"].get("displayName") or ""
-            integration.state = Integration.State.PRESENT
-            integration.last_synced_at = now
-            integration.changed_at = now
-            snapshot = Snapshot.from_raw(
-                raw,
-                content_hash=content_hash,
-                text=item.text.decode() if item.text is not None else None,
-                source=Snapshot.Source.SYNC,
-                # Ids rather than objects: the related-object setters cost more than the rest.
-                taken_by_id=run.started_by_id,
-                sync_run_id=run.pk,
-            )
-            snapshot.integration = integration
-            batch.append(snapshot)
-            if len(batch) == SNAPSHOT_BATCH_SIZE:
-                _write_snapshots(batch)
-                batch = []
-        _write_snapshots(batch)
+                    changed.append(integration)
+                    run.changed += 1
+                    _refresh(integration, done.to_store, now=now)
+                batches.add(
+                    integration,
+                    remote_id=remote_id,
+                    content_hash=done.content_hash,
+                    values=done.to_store,
+                    stored_json=_as_stored(item),
+                )
+        batches.flush()
 
         if changed:
             Integration.objects.bulk_update(
@@ -351,17 +342,98 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         run.save()
 
 
-def _write_snapshots(snapshots: list[Snapshot]) -> None:
-    """Store a batch of new snapshots, and first the new integrations they belong to."""
-    if not snapshots:
-        return
-    new_integrations = [
-        snapshot.integration for snapshot in snapshots if snapshot.integration.pk is None
-    ]
-    if new_integrations:
-        Integration.objects.bulk_create(new_integrations, batch_size=BATCH_SIZE)
-    Snapshot.objects.bulk_create(snapshots, batch_size=SNAPSHOT_BATCH_SIZE)
-    SnapshotSearchText.store(snapshots)
+def _as_stored(item: ListedIntegration) -> Any:
+    """The item's JSON as a snapshot stores it: its exact text, when the listing had it."""
+    return item.decode() if item.text is None else EncodedJSON(item.text.decode())
+
+
+def _refresh(integration: Integration, values: ToStore, *, now: Any) -> None:
+    integration.name = values.name
+    integration.provider = values.provider
+    integration.display_name = values.display_name
+    integration.state = Integration.State.PRESENT
+    integration.last_synced_at = now
+    integration.changed_at = now
+
+
+class _SnapshotBatches:
+    """A sync's new snapshots, stored SNAPSHOT_BATCH_SIZE at a time (with the new integrations
+    they belong to, and their search texts), so their JSON never lives decoded all at once."""
+
+    INTEGRATION_FIELDS = (
+        *("project", "remote_id", "name", "provider", "display_name", "state"),
+        *("first_seen_at", "last_synced_at", "changed_at"),
+    )
+    SNAPSHOT_FIELDS = (
+        *("integration", "raw", "content_hash", "revision_id", "revision_created_at"),
+        *("spec_version", "read_count", "write_count", "subscribe_count"),
+        *("taken_at", "source", "taken_by", "sync_run"),
+    )
+
+    def __init__(self, run: SyncRun, *, now: Any) -> None:
+        self.run = run
+        self.now = now
+        # (integration pk, or the new integration's row; the snapshot's row less its
+        # integration; its search text)
+        self.pending: list[tuple[int | None, tuple | None, tuple, str]] = []
+
+    def add(
+        self,
+        integration: Integration | None,
+        *,
+        remote_id: str,
+        content_hash: str,
+        values: ToStore,
+        stored_json: Any,
+    ) -> None:
+        """Queue a snapshot of `stored_json` for `integration`, or for a new integration of
+        `remote_id` when it is None."""
+        new_row = None
+        if integration is None:
+            now = self.now
+            new_row = (
+                *(self.run.project_id, remote_id, values.name, values.provider),
+                *(values.display_name, Integration.State.PRESENT, now, now, now),
+            )
+        columns = values.columns
+        snapshot_row = (
+            stored_json,
+            content_hash,
+            *(columns["revision_id"], columns["revision_created_at"], columns["spec_version"]),
+            *(columns["read_count"], columns["write_count"], columns["subscribe_count"]),
+            *(self.now, Snapshot.Source.SYNC, self.run.started_by_id, self.run.pk),
+        )
+        pk = None if integration is None else integration.pk
+        self.pending.append((pk, new_row, snapshot_row, values.search_text))
+        if len(self.pending) == SNAPSHOT_BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        new_pks = iter(
+            insert_rows(
+                Integration,
+                self.INTEGRATION_FIELDS,
+                [new_row for _, new_row, _, _ in self.pending if new_row is not None],
+                returning_pks=True,
+            )
+        )
+        snapshot_pks = insert_rows(
+            Snapshot,
+            self.SNAPSHOT_FIELDS,
+            [
+                (next(new_pks) if pk is None else pk, *snapshot_row)
+                for pk, _, snapshot_row, _ in self.pending
+            ],
+            returning_pks=True,
+        )
+        insert_rows(
+            SnapshotSearchText,
+            ("snapshot", "text"),
+            [(pk, text) for pk, (*_, text) in zip(snapshot_pks, self.pending, strict=True)],
+        )
+        self.pending = []
 
 
 def _update_in_batches(pks: list[int], **values: Any) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,6 +51,13 @@ class _Failure:
     error: AmpersandError
     retry_reason: str | None
     server_wait: float | None = None
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS settings (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR), built once
+    per process: loading the CA bundle takes ~20 ms, longer than many an API call."""
+    return httpx.create_ssl_context()
 
 
 class ApiTransport:
@@ -101,6 +110,7 @@ class ApiTransport:
             },
             timeout=self._timeouts(total_timeout),
             transport=transport,
+            verify=tls_context(),
         )
 
     def __enter__(self) -> Self:

@@ -156,7 +156,7 @@ class IntegrationListApi(ApiView):
             Integration.objects.for_user(request.user)
             .select_related("project", "latest_snapshot")
             # The list never shows the JSON itself.
-            .defer("latest_snapshot__raw", "latest_snapshot__search_text")
+            .defer("latest_snapshot__raw")
             .order_by("project__name", "name", "pk")
         )
         values = filters.validated_data
@@ -191,7 +191,7 @@ class SnapshotListApi(ApiView):
         integration = get_integration_for_user(request, pk)
         snapshots = (
             integration.snapshots.select_related("taken_by")
-            .defer("raw", "search_text")
+            .defer("raw")
             .order_by("-taken_at", "-id")
         )
         return self.paginated(snapshots, SnapshotSerializer)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from integrations.ampersand.errors import (
     ServerError,
     TransportError,
 )
-from integrations.ampersand.transport import ApiTransport
+from integrations.ampersand.transport import ApiTransport, tls_context
 
 BASE_URL = "https://api.test/v1"
 API_KEY = "secret-key-never-logged"
@@ -452,3 +453,14 @@ def test_json_body_is_sent_as_json():
 
     assert json.loads(server.requests[0].content) == {"sourceYaml": "a: 1"}
     assert server.requests[0].headers["Content-Type"] == "application/json"
+
+
+def test_clients_share_one_tls_context_that_verifies_certificates():
+    first = ApiTransport(base_url="https://api.example.test/v1", api_key="k")
+    second = ApiTransport(base_url="https://api.example.test/v1", api_key="k")
+
+    contexts = [client._client._transport._pool._ssl_context for client in (first, second)]
+    assert contexts[0] is contexts[1] is tls_context()
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED
+    assert contexts[0].check_hostname
+    assert contexts[0].cert_store_stats()["x509_ca"] > 0

@@ -136,7 +136,6 @@ def test_new_snapshots_store_their_search_text(project):
     integration = store_integration(project, integration_json("gamma", read=objects("Lead")))
 
     snapshot = Snapshot.objects.get(integration=integration)
-    assert snapshot.search_text == "gamma\nlead"
     assert SnapshotSearchText.objects.get(snapshot=snapshot).text == "gamma\nlead"
 
 
@@ -732,6 +731,6 @@ def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):
     rows_query = queries.captured_queries[-1]["sql"]
     selected = rows_query.split(" FROM ", 1)[0]
     assert '"integrations_snapshot"."raw"' not in selected
-    assert '"integrations_snapshot"."search_text"' not in selected
+    assert '"integrations_snapshotsearchtext"."text"' not in selected
     assert '"integrations_integration"."search_text"' not in selected
     assert '"integrations_snapshot"."read_count"' in selected

@@ -32,8 +32,8 @@ def expected(query: str) -> list[str]:
     terms = search_terms(query)
     return sorted(
         integration.name
-        for integration in Integration.objects.select_related("latest_snapshot")
-        if all(term in integration.latest_snapshot.search_text for term in terms)
+        for integration in Integration.objects.select_related("latest_snapshot__search_entry")
+        if all(term in integration.latest_snapshot.search_entry.text for term in terms)
     )
 
 

@@ -222,7 +222,7 @@ def test_items_the_fast_check_leaves_to_the_precise_one_are_judged_by_it(project
     ]
     stored = Integration.objects.get(remote_id="precise").latest_snapshot
     assert stored.raw == by_python_name
-    assert stored.search_text == search_text(by_python_name)
+    assert stored.search_entry.text == search_text(by_python_name)
 
 
 def test_resync_of_an_item_with_a_huge_integer_finds_it_unchanged(project):

@@ -399,9 +399,26 @@ def crash_on_final_run_save(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SyncRun, "save", save_unless_finishing)
 
 
+def crash_inserting_into(model: type) -> Any:
+    """A crash when the sync inserts rows of `model` (it writes each kind in its own statements)."""
+
+    def patch(monkeypatch: pytest.MonkeyPatch) -> None:
+        insert_rows = services.insert_rows
+
+        def insert_rows_unless_into_model(into: type, *args: Any, **kwargs: Any) -> Any:
+            if into is model:
+                crash()
+            return insert_rows(into, *args, **kwargs)
+
+        monkeypatch.setattr(services, "insert_rows", insert_rows_unless_into_model)
+
+    return patch
+
+
 CRASH_POINTS = {
-    "new integrations": lambda mp: mp.setattr(Integration.objects, "bulk_create", crash),
-    "snapshots": lambda mp: mp.setattr(Snapshot.objects, "bulk_create", crash),
+    "new integrations": crash_inserting_into(Integration),
+    "snapshots": crash_inserting_into(Snapshot),
+    "search texts": crash_inserting_into(SnapshotSearchText),
     "changed integrations": lambda mp: mp.setattr(Integration.objects, "bulk_update", crash),
     "final run save": crash_on_final_run_save,
 }
@@ -497,19 +514,20 @@ def test_upserted_mapping_change_is_the_one_change_the_next_sync_reports(project
 
 def test_crash_after_earlier_batches_were_written_lands_none_of_them(project, served, monkeypatch):
     monkeypatch.setattr(services, "SNAPSHOT_BATCH_SIZE", 2)
-    bulk_create = Snapshot.objects.bulk_create
+    insert_rows = services.insert_rows
     batches: list[int] = []
 
-    def crash_on_second_batch(snapshots: list[Snapshot], *args: Any, **kwargs: Any) -> Any:
-        batches.append(len(snapshots))
-        if len(batches) == 2:
-            crash()
-        return bulk_create(snapshots, *args, **kwargs)
+    def crash_on_second_batch(model: type, fields: Any, rows: list, **kwargs: Any) -> Any:
+        if model is Snapshot:
+            batches.append(len(rows))
+            if len(batches) == 2:
+                crash()
+        return insert_rows(model, fields, rows, **kwargs)
 
-    monkeypatch.setattr(Snapshot.objects, "bulk_create", crash_on_second_batch)
+    monkeypatch.setattr(services, "insert_rows", crash_on_second_batch)
     with pytest.raises(OSError, match="disk full"):
         sync_project(project=project)
-    monkeypatch.setattr(Snapshot.objects, "bulk_create", bulk_create)
+    monkeypatch.setattr(services, "insert_rows", insert_rows)
 
     assert batches == [2, 2]
     run = project.sync_runs.latest()

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from integrations.bulk import insert_rows
+from integrations.models import EncodedJSON, Integration, Snapshot, SnapshotSearchText
+
+pytestmark = pytest.mark.django_db
+
+INTEGRATION_FIELDS = (
+    *("project", "remote_id", "name", "provider", "display_name", "state"),
+    *("first_seen_at", "changed_at"),
+)
+WHEN = dt.datetime(2026, 11, 28, 3, 4, 5, 123456, tzinfo=dt.UTC)
+
+
+def integration_rows(project, names: list[str]) -> list[tuple]:
+    return [
+        (project.pk, f"id-{name}", name, "hubspot", "", Integration.State.REMOVED, WHEN, WHEN)
+        for name in names
+    ]
+
+
+def test_inserted_rows_read_back_as_the_values_given(project):
+    [pk] = insert_rows(
+        Integration, INTEGRATION_FIELDS, integration_rows(project, ["Société"]), returning_pks=True
+    )
+
+    integration = Integration.objects.get(pk=pk)
+    assert (integration.project, integration.remote_id, integration.name) == (
+        project,
+        "id-Société",
+        "Société",
+    )
+    # The member of TextChoices is stored as its value, the aware time as that instant.
+    assert integration.state == "removed"
+    assert integration.changed_at == WHEN
+    assert integration.latest_snapshot is None
+
+
+def test_primary_keys_come_back_in_the_order_of_the_rows_across_statements(project, monkeypatch):
+    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, rows: 3)
+    names = [f"integration {n:02}" for n in range(8)]
+
+    with CaptureQueriesContext(connection) as queries:
+        pks = insert_rows(
+            Integration, INTEGRATION_FIELDS, integration_rows(project, names), returning_pks=True
+        )
+
+    assert len([q for q in queries if q["sql"].startswith("INSERT")]) == 3
+    assert [Integration.objects.get(pk=pk).name for pk in pks] == names
+
+
+def test_json_is_stored_as_given_text_or_encoded_from_data(project):
+    [integration_pk] = insert_rows(
+        Integration, INTEGRATION_FIELDS, integration_rows(project, ["a"]), returning_pks=True
+    )
+    text = '{"b": 1,  "a": [1.50, "é"]}'
+    fields = (
+        *("integration", "raw", "content_hash", "revision_id", "spec_version", "read_count"),
+        *("write_count", "subscribe_count", "taken_at", "source"),
+    )
+    pks = insert_rows(
+        Snapshot,
+        fields,
+        [
+            (integration_pk, EncodedJSON(text), "h1", "r1", "", 0, 0, 0, WHEN, "sync"),
+            (integration_pk, {"a": True}, "h2", "r2", "", 0, 0, 0, WHEN, Snapshot.Source.UPSERT),
+        ],
+        returning_pks=True,
+    )
+
+    as_given, from_data = Snapshot.objects.filter(pk__in=pks).order_by("pk")
+    assert as_given.raw == json.loads(text)
+    assert from_data.raw == {"a": True}
+    assert (as_given.source, from_data.source) == ("sync", "upsert")
+    if connection.vendor == "sqlite":  # PostgreSQL's jsonb keeps no text
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT raw FROM integrations_snapshot WHERE id = %s", [as_given.pk])
+            assert cursor.fetchone()[0] == text
+
+
+def test_without_returning_pks_nothing_is_read_back(project):
+    snapshot = Snapshot.from_raw(
+        {"id": "x", "name": "x", "provider": "p"},
+        integration=Integration.objects.create(project=project, remote_id="x", name="x"),
+    )
+    snapshot.save()
+    SnapshotSearchText.objects.all().delete()
+
+    assert insert_rows(SnapshotSearchText, ("snapshot", "text"), [(snapshot.pk, "x\ny")]) == []
+    assert SnapshotSearchText.objects.get(snapshot=snapshot).text == "x\ny"
+
+
+def test_no_rows_no_statement(project):
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_rows(Integration, INTEGRATION_FIELDS, [], returning_pks=True) == []
+    assert not queries.captured_queries
+
+
+def test_a_row_of_the_wrong_length_is_refused_before_any_write(project):
+    rows = [*integration_rows(project, ["ok"]), (project.pk, "short")]
+
+    with pytest.raises(ValueError, match="8 values"):
+        insert_rows(Integration, INTEGRATION_FIELDS, rows)
+    assert not Integration.objects.exists()
