@@ -36,35 +36,72 @@ def insert_rows(
     connection = connections[router.db_for_write(model)]
     opts = model._meta
     model_fields = [opts.get_field(name) for name in fields]
+    rows = _adapted(connection, model_fields, rows)
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    columns = ", ".join(quote(field.column) for field in model_fields)
+    one_row = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
+    with connection.cursor() as cursor:
+        if not returning_pks:
+            # One statement prepared once and run per row: cheaper for the database than
+            # parsing a statement of many rows.
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES {one_row}",  # noqa: S608 (names, not input)
+                rows,
+            )
+            return []
+        pks: list[Any] = []
+        batch_size = max(1, connection.ops.bulk_batch_size(model_fields, rows))
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names, not input)
+                f"VALUES {', '.join([one_row] * len(batch))} RETURNING {quote(opts.pk.column)}",
+                list(chain.from_iterable(batch)),
+            )
+            pks += [pk for (pk,) in cursor.fetchall()]
+    return pks
+
+
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set `fields` of the rows of `model` whose primary key is each row's first value to the
+    row's other values (in the order of `fields`), by one statement run per row."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    model_fields = [opts.get_field(name) for name in fields]
+    rows = _adapted(connection, [opts.pk, *model_fields], rows)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in model_fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608 (names, not input)
+            f"WHERE {quote(opts.pk.column)} = %s",
+            [(*values, pk) for pk, *values in rows],
+        )
+
+
+def _adapted(
+    connection: Any, model_fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]
+) -> Sequence[Sequence[Any]]:
+    """`rows` with each value as the database driver takes it."""
+    if any(len(row) != len(model_fields) for row in rows):
+        raise ValueError(f"every row needs {len(model_fields)} values, one per field")
     adapted = [
         (index, adapt)
         for index, field in enumerate(model_fields)
         if (adapt := _adapter(field, connection)) is not None
     ]
-    if any(len(row) != len(model_fields) for row in rows):
-        raise ValueError(f"every row needs {len(model_fields)} values, one per field")
-    if adapted:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for index, adapt in adapted:
-                row[index] = adapt(row[index])
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model_fields)
-    one_row = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
-    returning = f" RETURNING {quote(opts.pk.column)}" if returning_pks else ""
-    batch_size = max(1, connection.ops.bulk_batch_size(model_fields, rows))
-    pks: list[Any] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            cursor.execute(
-                f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 (names, not input)
-                f"VALUES {', '.join([one_row] * len(batch))}{returning}",
-                list(chain.from_iterable(batch)),
-            )
-            if returning_pks:
-                pks += [pk for (pk,) in cursor.fetchall()]
-    return pks
+    if not adapted:
+        return rows
+    rows = [list(row) for row in rows]
+    for row in rows:
+        for index, adapt in adapted:
+            row[index] = adapt(row[index])
+    return rows
 
 
 def _adapter(field: models.Field, connection: Any) -> Callable[[Any], Any] | None:

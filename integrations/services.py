@@ -14,13 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
-from integrations.bulk import insert_rows
+from integrations.bulk import insert_rows, update_rows
 from integrations.models import (
     EncodedJSON,
     Integration,
@@ -291,13 +291,6 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
                 ["name", "provider", "display_name", "state", "last_synced_at", "changed_at"],
                 batch_size=BATCH_SIZE,
             )
-        if run.new or run.changed:
-            # One statement points every new or changed integration at its newest snapshot,
-            # the one just stored (matched by integration alone, so its index serves).
-            newest = Snapshot.objects.filter(integration=OuterRef("pk")).order_by("-pk")
-            Integration.objects.filter(
-                pk__in=Snapshot.objects.filter(sync_run=run).values("integration")
-            ).update(latest_snapshot=Subquery(newest.values("pk")[:1]), changed_at=now)
         _update_in_batches(unchanged_pks, last_synced_at=now)
         _update_in_batches(
             returned_pks, state=Integration.State.PRESENT, last_synced_at=now, changed_at=now
@@ -419,12 +412,15 @@ class _SnapshotBatches:
                 returning_pks=True,
             )
         )
+        integration_pks = [next(new_pks) if pk is None else pk for pk, _, _, _ in self.pending]
         snapshot_pks = insert_rows(
             Snapshot,
             self.SNAPSHOT_FIELDS,
             [
-                (next(new_pks) if pk is None else pk, *snapshot_row)
-                for pk, _, snapshot_row, _ in self.pending
+                (integration_pk, *snapshot_row)
+                for integration_pk, (_, _, snapshot_row, _) in zip(
+                    integration_pks, self.pending, strict=True
+                )
             ],
             returning_pks=True,
         )
@@ -432,6 +428,14 @@ class _SnapshotBatches:
             SnapshotSearchText,
             ("snapshot", "text"),
             [(pk, text) for pk, (*_, text) in zip(snapshot_pks, self.pending, strict=True)],
+        )
+        update_rows(
+            Integration,
+            ("latest_snapshot", "changed_at"),
+            [
+                (integration_pk, snapshot_pk, self.now)
+                for integration_pk, snapshot_pk in zip(integration_pks, snapshot_pks, strict=True)
+            ],
         )
         self.pending = []
 

@@ -35,7 +35,7 @@ from integrations.search import search_text
 logger = logging.getLogger(__name__)
 
 # How much of a share this process takes, against 1 for each forked one (it also writes).
-OWN_SHARE_WEIGHT = 0.5
+OWN_SHARE_WEIGHT = 0.55
 # Items whose results a forked process sends at a time.
 CHUNK_SIZE = 50
 

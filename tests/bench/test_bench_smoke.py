@@ -13,6 +13,7 @@ FIGURES = {
     "ratio full_sync/raw_fetch": r"\d+\.\d\d",
     "ratio resync/raw_fetch": r"\d+\.\d\d",
     "peak_rss sync": r"\d+ MB",
+    "ratio full_sync/raw_fetch_reused_client": r"\d+\.\d\d",
 }
 
 
@@ -39,7 +40,10 @@ def test_sync_bench_prints_ratios_and_peak_rss_for_a_tiny_project(tmp_path):
         [line] = [line for line in lines if line.startswith(f"{name} = ")]
         assert re.fullmatch(rf"{re.escape(name)} = {number}", line)
     medians = [line for line in lines if line.startswith("median ")]
-    assert [line.split()[1] for line in medians] == ["raw_fetch", "full_sync", "resync"]
+    assert [line.split()[1] for line in medians] == [
+        *("raw_fetch", "full_sync", "resync", "raw_fetch_reused_client")
+    ]
     assert all(re.fullmatch(r"median \w+ = \d+\.\d{3} s", line) for line in medians)
-    assert int(lines[-1].split()[-2]) > 0
+    [peak_rss] = [line for line in lines if line.startswith("peak_rss sync = ")]
+    assert int(peak_rss.split()[-2]) > 0
     assert list((tmp_path / "cache").glob("list-integrations-i5-o2-f3-s1.json"))

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from integrations.bulk import insert_rows
+from integrations.bulk import insert_rows, update_rows
 from integrations.models import EncodedJSON, Integration, Snapshot, SnapshotSearchText
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,34 @@ def test_a_row_of_the_wrong_length_is_refused_before_any_write(project):
     with pytest.raises(ValueError, match="8 values"):
         insert_rows(Integration, INTEGRATION_FIELDS, rows)
     assert not Integration.objects.exists()
+
+
+def test_update_rows_sets_the_fields_of_each_row_by_primary_key(project):
+    pks = insert_rows(
+        Integration,
+        INTEGRATION_FIELDS,
+        integration_rows(project, ["a", "b", "c"]),
+        returning_pks=True,
+    )
+    later = WHEN + dt.timedelta(hours=1)
+
+    update_rows(
+        Integration,
+        ("name", "state", "changed_at"),
+        [(pks[0], "A", Integration.State.PRESENT, later), (pks[2], "C", "present", later)],
+    )
+
+    rows = Integration.objects.order_by("pk").values_list("name", "state", "changed_at")
+    assert list(rows) == [
+        ("A", "present", later),
+        ("b", "removed", WHEN),
+        ("C", "present", later),
+    ]
+
+
+def test_update_rows_refuses_a_row_of_the_wrong_length_and_runs_nothing_for_none(project):
+    with pytest.raises(ValueError, match="3 values"):
+        update_rows(Integration, ("name", "state"), [(1, "x")])
+    with CaptureQueriesContext(connection) as queries:
+        update_rows(Integration, ("name",), [])
+    assert not queries.captured_queries
