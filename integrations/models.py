@@ -21,6 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
 from integrations import search, secrets
+from integrations.ampersand import typed
 from integrations.diff import IntegrationDiff, diff_contents
 
 
@@ -177,6 +178,11 @@ def canonical_hash(raw: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+def typed_canonical_hash(integration: Any) -> str:
+    """`canonical_hash` of JSON decoded into structs (`ampersand.typed`): the same digest."""
+    return hashlib.sha256(typed.canonical_bytes(integration)).hexdigest()
+
+
 class EncodedJSON(str):
     """JSON already encoded, e.g. exactly as the API sent it, for a `StoredJSONField` to store."""
 
@@ -293,6 +299,20 @@ def snapshot_columns(raw: dict[str, Any]) -> dict[str, Any]:
         "read_count": _object_count(content, "read"),
         "write_count": _object_count(content, "write"),
         "subscribe_count": _object_count(content, "subscribe"),
+    }
+
+
+def typed_snapshot_columns(integration: Any) -> dict[str, Any]:
+    """`snapshot_columns` of an integration decoded into structs (`ampersand.typed`)."""
+    revision = integration.latest_revision
+    content = revision.content
+    return {
+        "revision_id": revision.id,
+        "revision_created_at": parse_datetime(revision.create_time),
+        "spec_version": revision.spec_version,
+        "read_count": len(getattr(content.read, "objects", None) or ()),
+        "write_count": len(getattr(content.write, "objects", None) or ()),
+        "subscribe_count": len(getattr(content.subscribe, "objects", None) or ()),
     }
 
 

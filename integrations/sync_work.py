@@ -28,14 +28,20 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 
+from integrations.ampersand import typed
 from integrations.ampersand.client import ListedIntegration
-from integrations.models import canonical_hash, snapshot_columns
-from integrations.search import search_text
+from integrations.models import (
+    canonical_hash,
+    snapshot_columns,
+    typed_canonical_hash,
+    typed_snapshot_columns,
+)
+from integrations.search import search_text, typed_search_text
 
 logger = logging.getLogger(__name__)
 
 # How much of a share this process takes, against 1 for each forked one (it also writes).
-OWN_SHARE_WEIGHT = 0.55
+OWN_SHARE_WEIGHT = 0.45
 # Items whose results a forked process sends at a time.
 CHUNK_SIZE = 50
 
@@ -69,9 +75,14 @@ def work_on(
 ) -> ItemWork:
     """The work on `item`, given the latest content hash of each known integration by remote id.
 
-    With `check_first` every item is checked as it is decoded (one pass, for a first sync);
-    otherwise an item is only decoded and hashed, and checked when it is not unchanged.
+    An item whose JSON decodes into the contract's structs (`ampersand.typed`; the usual case)
+    is checked by that and read from them. Any other is decoded into dicts: with `check_first`
+    checked as it is decoded (one pass, for a first sync); otherwise only decoded and hashed,
+    and checked when it is not unchanged.
     """
+    integration = None if item.text is None else typed.decode_integration(item.text)
+    if integration is not None:
+        return _typed_work_on(integration, known_hashes=known_hashes)
     raw = item.checked() if check_first else item.decode()
     if raw is None:
         return ItemWork(None, None)
@@ -90,6 +101,24 @@ def work_on(
             display_name=raw["latestRevision"]["content"].get("displayName") or "",
             columns=snapshot_columns(raw),
             search_text=search_text(raw),
+        ),
+    )
+
+
+def _typed_work_on(integration: Any, *, known_hashes: Mapping[str, str]) -> ItemWork:
+    """`work_on` an item decoded into structs, which meets the contract: the same work."""
+    content_hash = typed_canonical_hash(integration)
+    if known_hashes.get(integration.id) == content_hash:
+        return ItemWork(integration.id, content_hash)
+    return ItemWork(
+        integration.id,
+        content_hash,
+        ToStore(
+            name=integration.name,
+            provider=integration.provider,
+            display_name=integration.latest_revision.content.display_name or "",
+            columns=typed_snapshot_columns(integration),
+            search_text=typed_search_text(integration),
         ),
     )
 

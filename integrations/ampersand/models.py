@@ -152,9 +152,14 @@ class DefaultPeriod(ApiModel):
 
     @model_validator(mode="after")
     def _days_or_full_history(self) -> DefaultPeriod:
-        if self.days is None and self.full_history is None:
+        if not period_is_set(self.days, self.full_history):
             raise ValueError("defaultPeriod needs days or fullHistory")
         return self
+
+
+def period_is_set(days: int | None, full_history: bool | None) -> bool:
+    """A backfill period's rule (also checked by `typed.py` on what it decodes)."""
+    return days is not None or full_history is not None
 
 
 class Backfill(ApiModel):

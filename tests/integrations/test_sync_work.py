@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from integrations.ampersand import typed
 from integrations.ampersand.client import listed_integrations
 from integrations.models import Project, Snapshot, canonical_hash
 from integrations.search import search_text
@@ -137,6 +138,23 @@ def test_resync_work_tells_unchanged_changed_and_failed_items_apart():
     assert done[1].to_store is not None
     assert done[1].content_hash == canonical_hash(changed)
     assert (done[2].remote_id, done[2].content_hash) == (invalid["id"], None)
+
+
+@pytest.mark.parametrize("check_first", [True, False])
+def test_items_decoded_into_structs_get_the_work_of_the_dict_path(monkeypatch, check_first):
+    raws = listing()
+    items = listed_integrations(json.dumps(raws).encode())
+    known = {} if check_first else {raws[0]["id"]: canonical_hash(raws[0]), raws[1]["id"]: "old"}
+    work = functools.partial(work_on, known_hashes=known, check_first=check_first)
+
+    typed_work = [work(item) for item in listed_integrations(json.dumps(raws).encode())]
+    # All but the integration with an unknown key and the three broken items take the struct path.
+    assert sum(typed.decode_integration(item.text) is not None for item in items) == 8
+    monkeypatch.setattr(typed, "decode_integration", lambda text: None)
+    dict_work = [work(item) for item in items]
+
+    assert typed_work == dict_work
+    assert sum(done.to_store is not None for done in typed_work) == (9 if check_first else 8)
 
 
 @pytest.mark.parametrize(("count", "processes"), [(12, 1), (12, 2), (12, 3), (1000, 4), (2, 3)])
