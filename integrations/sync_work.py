@@ -4,8 +4,8 @@ For every item: whether it meets the contract, its content hash and, when it is 
 (new or changed), what its snapshot keeps beside the JSON and the words it is found by. That is
 most of a sync's processor time and needs no database, so a large listing is shared between
 the process running the sync and copies of it forked for the purpose (`worked_out`), each
-taking a contiguous share. The sync's own process takes the smaller share: it also writes the
-snapshots of its items while the others work.
+taking a contiguous share. The sync's own process takes the smaller share: it also writes
+every snapshot, its own and those the others send, while they work.
 
 Forking is safe here because the copies only compute and exit: they touch no database
 connection, file or lock of the parent. It is only done when the process has a single thread

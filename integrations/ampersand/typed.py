@@ -11,11 +11,12 @@ The structs are derived from the contract models, so they cannot drift apart:
   hold the whole JSON, for the hash) and leaves an absent key UNSET (absent is not null);
 - types are the JSON ones, strict: no "5" read as 5; a timestamp is text of a plain RFC 3339
   form that the models' datetime certainly accepts (other forms are left to the precise check);
-- `ge`/`le` constraints carry over; a model with a validator or type it cannot carry makes the
-  whole tree underivable (`INTEGRATION_STRUCT` is then None and nothing takes this path), except
-  the two rules written here against the models: a field's variant is told by `fieldName` (as
-  the models' discriminator does; a mapped field needs a `mapToName` string) and a backfill
-  period needs days or fullHistory (`period_is_set`, which the model's validator also uses).
+- `ge`/`le` constraints carry over; a model with a validator, option or type it cannot carry
+  makes the whole tree underivable (`INTEGRATION_STRUCT` is then None and nothing takes this
+  path), except the two rules written here against the models: a field's variant is told by
+  `fieldName` (as the models' discriminator does; a mapped field needs a `mapToName` string) and
+  a backfill period needs days or fullHistory (`period_is_set`, which the model's validator
+  also uses); a model gaining any other validator is no longer derived.
 
 `canonical_bytes(struct)` is the JSON of the struct with keys sorted: the same bytes as the
 models' `canonical_hash` input for the same JSON, as tests hold it to.
@@ -53,13 +54,19 @@ TIMESTAMP_PATTERN = (
 )
 Timestamp = Annotated[str, Meta(pattern=TIMESTAMP_PATTERN)]
 
-# Model-level rules the structs cannot express, checked after decoding.
-MODEL_RULES: dict[type[BaseModel], Callable[[Any], bool]] = {
-    DefaultPeriod: lambda period: period_is_set(
-        None if period.days is UNSET else period.days,
-        None if period.full_history is UNSET else period.full_history,
+# Model validators the structs cannot express, by name, and the rule checked after decoding in
+# their place. A model with any other validator is not derived.
+MODEL_RULES: dict[type[BaseModel], tuple[set[str], Callable[[Any], bool]]] = {
+    DefaultPeriod: (
+        {"_days_or_full_history"},
+        lambda period: period_is_set(
+            None if period.days is UNSET else period.days,
+            None if period.full_history is UNSET else period.full_history,
+        ),
     ),
 }
+# Model options that change nothing of what a model accepts.
+_NEUTRAL_CONFIG = frozenset({"alias_generator", "populate_by_name", "extra", "frozen", "title"})
 _CONSTRAINTS = {
     annotated_types.Ge: "ge",
     annotated_types.Gt: "gt",
@@ -84,10 +91,7 @@ class _Deriver:
     def model(self, model: type[BaseModel]) -> type[msgspec.Struct]:
         if model in self.structs:
             return self.structs[model]
-        decorators = model.__pydantic_decorators__
-        validators = [name for name in decorators.model_validators if name != "_remember_raw"]
-        if decorators.field_validators or (validators and model not in MODEL_RULES):
-            raise Underivable(f"{model.__name__} has validators")
+        _check_plain(model)
         fields = []
         rename = {}
         for name, info in model.model_fields.items():
@@ -106,7 +110,7 @@ class _Deriver:
         )
         self.structs[model] = struct
         if model in MODEL_RULES:
-            self.rules[struct] = MODEL_RULES[model]
+            self.rules[struct] = MODEL_RULES[model][1]
         return struct
 
     def annotation(self, annotation: Any, metadata: list[Any] = ()) -> Any:
@@ -161,6 +165,7 @@ class _Deriver:
             raise Underivable("the field variants changed")
         fields: dict[str, Any] = {}
         for member in members:
+            _check_plain(member)
             for name, info in member.model_fields.items():
                 kind = self.annotation(info.annotation, info.metadata)
                 fields[name] = kind if name not in fields else Union[fields[name], kind]  # noqa: UP007
@@ -204,6 +209,17 @@ class _Deriver:
         if struct in self.rules and not self.leads.get(struct):
             return self.rules[struct]
         return _follows_rules
+
+
+def _check_plain(model: type[BaseModel]) -> None:
+    """Refuse a model whose validators or options the structs do not carry."""
+    decorators = model.__pydantic_decorators__
+    validators = set(decorators.model_validators) - {"_remember_raw"}
+    known = MODEL_RULES[model][0] if model in MODEL_RULES else set()
+    if decorators.field_validators or decorators.root_validators or validators != known:
+        raise Underivable(f"{model.__name__} has validators")
+    if set(model.model_config) - _NEUTRAL_CONFIG:
+        raise Underivable(f"{model.__name__} has options that change what it accepts")
 
 
 def _structs_in(kind: Any) -> set[type[msgspec.Struct]]:

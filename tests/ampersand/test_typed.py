@@ -10,11 +10,11 @@ from typing import Any
 
 import msgspec
 import pytest
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator, model_validator
 from pydantic_core import from_json
 
 from integrations.ampersand import typed
-from integrations.ampersand.models import ApiModel, Integration
+from integrations.ampersand.models import ApiModel, DefaultPeriod, Integration
 from integrations.models import (
     canonical_hash,
     snapshot_columns,
@@ -268,6 +268,32 @@ def test_a_model_with_a_validator_it_does_not_know_is_not_derived():
 
     assert typed._derive(Holder) == (None, {}, {})
     assert typed._derive(Integration)[0] is not None
+
+
+def test_a_model_with_a_rule_and_one_more_validator_is_not_derived(monkeypatch):
+    class StricterPeriod(DefaultPeriod):
+        @model_validator(mode="after")
+        def _not_too_long(self) -> StricterPeriod:
+            return self
+
+    class Holder(ApiModel):
+        period: StricterPeriod
+
+    class PlainHolder(ApiModel):
+        period: DefaultPeriod
+
+    # Even were its first validator's rule known, the second one is not.
+    monkeypatch.setitem(typed.MODEL_RULES, StricterPeriod, typed.MODEL_RULES[DefaultPeriod])
+    assert typed._derive(Holder)[0] is None
+    assert typed._derive(PlainHolder)[0] is not None
+
+
+def test_a_model_with_options_that_narrow_what_it_accepts_is_not_derived():
+    class Short(ApiModel):
+        model_config = ConfigDict(str_max_length=3)
+        name: str
+
+    assert typed._derive(Short)[0] is None
 
 
 @pytest.mark.parametrize(
