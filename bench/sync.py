@@ -139,14 +139,11 @@ def record(out: Path, args: argparse.Namespace) -> None:
 
 def measure_raw_fetch(base_url: str, *, runs: int) -> float:
     """The bare cost: one GET with httpx and `json.loads` of the body, as a client would."""
-    import httpx
 
     def once() -> float:
         started = time.perf_counter()
-        with httpx.Client(base_url=base_url, headers={"X-Api-Key": API_KEY}, timeout=30) as http:
-            response = http.get(f"projects/{PROJECT}/integrations")
-            response.raise_for_status()
-            json.loads(response.content)
+        with raw_client(base_url) as http:
+            fetch_and_parse(http)
         return time.perf_counter() - started
 
     once()  # warm-up: imports, first connection
@@ -155,26 +152,33 @@ def measure_raw_fetch(base_url: str, *, runs: int) -> float:
 
 def measure_raw_fetch_reused_client(base_url: str, *, runs: int) -> float:
     """raw_fetch through one client kept for every run: no TLS setup, a kept connection."""
-    import httpx
-
-    with httpx.Client(base_url=base_url, headers={"X-Api-Key": API_KEY}, timeout=30) as http:
+    with raw_client(base_url) as http:
 
         def once() -> float:
             started = time.perf_counter()
-            response = http.get(f"projects/{PROJECT}/integrations")
-            response.raise_for_status()
-            json.loads(response.content)
+            fetch_and_parse(http)
             return time.perf_counter() - started
 
         once()
         return harness.median([once() for _ in range(runs)])
 
 
+def raw_client(base_url: str):
+    import httpx
+
+    return httpx.Client(base_url=base_url, headers={"X-Api-Key": API_KEY}, timeout=30)
+
+
+def fetch_and_parse(http) -> None:
+    response = http.get(f"projects/{PROJECT}/integrations")
+    response.raise_for_status()
+    json.loads(response.content)
+
+
 def measure_sync(base_url: str, *, runs: int, expect: int) -> dict[str, float | int]:
     """Full syncs into empty tables, then no-change re-syncs; in a fresh process for peak RSS."""
     harness.setup_django()
     from integrations.models import Project
-    from integrations.services import sync_project
 
     project, _ = Project.objects.update_or_create(
         name=PROJECT, defaults={"ampersand_project": PROJECT, "api_url": base_url}
@@ -182,20 +186,11 @@ def measure_sync(base_url: str, *, runs: int, expect: int) -> dict[str, float | 
     project.set_api_key(API_KEY)
     project.save()
 
-    def timed_sync(*, new: int, unchanged: int) -> float:
-        started = time.perf_counter()
-        run = sync_project(project=project)
-        elapsed = time.perf_counter() - started
-        counts = (run.status, run.fetched, run.new, run.unchanged)
-        if counts != ("succeeded", expect, new, unchanged):
-            raise SystemExit(f"unexpected sync outcome {counts}: {run.error_detail}")
-        return elapsed
-
     full = []
     for _ in range(runs):
         empty_project(project)
-        full.append(timed_sync(new=expect, unchanged=0))
-    resync = [timed_sync(new=0, unchanged=expect) for _ in range(runs)]
+        full.append(checked_sync(project, fetched=expect, new=expect, unchanged=0))
+    resync = [checked_sync(project, fetched=expect, new=0, unchanged=expect) for _ in range(runs)]
     return {
         "full_sync": harness.median(full),
         "resync": harness.median(resync),
@@ -207,14 +202,25 @@ def one_full_sync(base_url: str, *, expect: int) -> dict[str, int]:
     """One full sync into empty tables, in a process of its own (for its copies' memory)."""
     harness.setup_django()
     from integrations.models import Project
-    from integrations.services import sync_project
 
     project = Project.objects.get(name=PROJECT, api_url=base_url)
     empty_project(project)
+    checked_sync(project, fetched=expect, new=expect, unchanged=0)
+    return {"new": expect}
+
+
+def checked_sync(project, *, fetched: int, new: int, unchanged: int) -> float:
+    """The seconds `sync_project` takes, after checking it did what was expected: a broken sync
+    cannot pass for a fast one."""
+    from integrations.services import sync_project
+
+    started = time.perf_counter()
     run = sync_project(project=project)
-    if (run.status, run.new) != ("succeeded", expect):
-        raise SystemExit(f"unexpected sync outcome {run.status} {run.new}: {run.error_detail}")
-    return {"new": run.new}
+    elapsed = time.perf_counter() - started
+    counts = (run.status, run.fetched, run.new, run.unchanged)
+    if counts != ("succeeded", fetched, new, unchanged):
+        raise SystemExit(f"unexpected sync outcome {counts}: {run.error_detail}")
+    return elapsed
 
 
 def empty_project(project) -> None:

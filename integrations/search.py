@@ -1,6 +1,6 @@
 """Search over integrations: what text a snapshot is found by, and how a query matches it.
 
-Kept free of model imports so `Snapshot.from_raw` can use it; the query side only builds `Q`s.
+Kept free of model imports so models.py can use it; the query side only builds `Q`s.
 """
 
 from __future__ import annotations

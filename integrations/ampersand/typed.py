@@ -85,8 +85,9 @@ class _Deriver:
     def __init__(self) -> None:
         self.structs: dict[Any, type[msgspec.Struct]] = {}
         self.rules: dict[type[msgspec.Struct], Callable[[Any], bool]] = {}
-        # Per struct, its attributes that lead to a struct with a rule (so a check walks no more).
-        self.leads: dict[type[msgspec.Struct], list[str]] = {}
+        # Per struct, its attributes that lead to a struct with a rule (so a check walks no
+        # more), each with how it is checked.
+        self.leads: dict[type[msgspec.Struct], list[tuple[str, Any]]] = {}
 
     def model(self, model: type[BaseModel]) -> type[msgspec.Struct]:
         if model in self.structs:
@@ -182,7 +183,6 @@ class _Deriver:
 
     def link(self) -> None:
         """Record, for each struct, which attributes lead to a struct with a rule."""
-        by_struct = dict.fromkeys(self.structs.values())
         reaches: dict[Any, bool] = {}
 
         def reaches_rule(kind: Any) -> bool:
@@ -197,7 +197,7 @@ class _Deriver:
                 return reaches[kind]
             return any(reaches_rule(arg) for arg in typing.get_args(kind))
 
-        for struct in [*by_struct, *self.rules]:
+        for struct in self.structs.values():
             reaches_rule(struct)
         # How each lead is checked: a struct that has a rule and nothing under it to check (a
         # list of fields) by the rule alone, without a call per struct to the walk.
