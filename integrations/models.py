@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from typing import Any
 
@@ -26,12 +27,18 @@ from integrations.diff import IntegrationDiff, diff_contents
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
-    def for_user(self, user: Any) -> ProjectQuerySet:
+    def for_user(self, user: Any, roles: Iterable[str] | None = None) -> ProjectQuerySet:
+        """The projects where `user` holds one of `roles` (any role if None); all for a superuser.
+
+        The query behind integrations.permissions, which decides what each role may do.
+        """
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(memberships__user=user).distinct()
+        if roles is None:
+            return self.filter(memberships__user=user).distinct()
+        return self.filter(memberships__user=user, memberships__role__in=roles).distinct()
 
 
 class Project(models.Model):

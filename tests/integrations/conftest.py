@@ -116,3 +116,48 @@ def outsider(django_user_model, other_project):
 def viewer_client(client, viewer):
     client.force_login(viewer)
     return client
+
+
+def _member(django_user_model, username: str, project: Project, role: str):
+    user = django_user_model.objects.create_user(username, password=f"pw-{username}-1")
+    Membership.objects.create(user=user, project=project, role=role)
+    return user
+
+
+@pytest.fixture
+def editor(django_user_model, project):
+    return _member(django_user_model, "editor", project, Membership.Role.EDITOR)
+
+
+@pytest.fixture
+def ops(django_user_model, project):
+    return _member(django_user_model, "ops", project, Membership.Role.OPS)
+
+
+@pytest.fixture
+def superuser(django_user_model, db):
+    return django_user_model.objects.create_superuser("root", password="pw-root-1")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def ops_client(client, ops):
+    client.force_login(ops)
+    return client
+
+
+@pytest.fixture
+def superuser_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client

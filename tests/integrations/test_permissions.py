@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+
+from integrations.models import Membership, Project
+from integrations.permissions import Action, can, projects_where, require, role_of
+
+CAST = ["anonymous", "outsider", "viewer", "editor", "ops", "superuser"]
+
+# Who may take each action in `project`; every other member of the cast may not.
+ALLOWED = {
+    Action.VIEW: {"viewer", "editor", "ops", "superuser"},
+    Action.SYNC: {"editor", "ops", "superuser"},
+    Action.DEPLOY: {"editor", "ops", "superuser"},
+    Action.MANAGE: {"ops", "superuser"},
+}
+
+
+@pytest.fixture
+def cast(request, db):
+    def member(name: str):
+        return AnonymousUser() if name == "anonymous" else request.getfixturevalue(name)
+
+    return member
+
+
+@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("action", list(Action))
+def test_role_table(cast, project, who, action):
+    assert can(cast(who), action, project) is (who in ALLOWED[action])
+
+
+@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("action", list(Action))
+def test_projects_where_agrees_with_can(cast, project, other_project, who, action):
+    user = cast(who)
+    expected = {p for p in (project, other_project) if can(user, action, p)}
+    assert set(projects_where(user, action)) == expected
+
+
+def test_actions_may_be_given_as_strings(editor, project):
+    assert can(editor, "sync", project)
+    assert not can(editor, "manage", project)
+    assert list(projects_where(editor, "deploy")) == [project]
+    with pytest.raises(ValueError, match="'publish' is not a valid Action"):
+        can(editor, "publish", project)
+
+
+@pytest.mark.parametrize(
+    ("who", "role"),
+    [
+        ("anonymous", None),
+        ("outsider", None),
+        ("viewer", "viewer"),
+        ("editor", "editor"),
+        ("ops", "ops"),
+        ("superuser", None),
+    ],
+)
+def test_role_of_is_the_membership_role_or_none(cast, project, who, role):
+    assert role_of(cast(who), project) == role
+
+
+def test_a_user_with_different_roles_in_two_projects_may_do_what_each_role_allows(
+    django_user_model, project, other_project
+):
+    user = django_user_model.objects.create_user("both", password="pw-both-1")
+    Membership.objects.create(user=user, project=project, role=Membership.Role.VIEWER)
+    Membership.objects.create(user=user, project=other_project, role=Membership.Role.OPS)
+
+    assert (role_of(user, project), role_of(user, other_project)) == ("viewer", "ops")
+    assert not can(user, Action.SYNC, project)
+    assert can(user, Action.SYNC, other_project)
+    assert can(user, Action.MANAGE, other_project)
+    assert set(projects_where(user, Action.VIEW)) == {project, other_project}
+    assert list(projects_where(user, Action.SYNC)) == [other_project]
+    assert list(projects_where(user, Action.MANAGE)) == [other_project]
+
+
+def test_projects_where_lists_each_project_once_and_filters_further(editor, project):
+    Project.objects.create(name="zzz", ampersand_project="zzz")
+    projects = projects_where(editor, Action.SYNC)
+    assert projects.count() == 1
+    assert list(projects.filter(name="demo")) == [project]
+
+
+def test_one_query_decides_every_project_of_a_request(
+    viewer, project, other_project, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        assert can(viewer, Action.VIEW, project)
+        assert not can(viewer, Action.VIEW, other_project)
+        assert not can(viewer, Action.SYNC, project)
+
+
+def test_superusers_and_anonymous_users_cost_no_query(
+    superuser, project, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        assert can(superuser, Action.MANAGE, project)
+        assert not can(AnonymousUser(), Action.VIEW, project)
+
+
+def test_require_names_the_role_held_and_the_roles_needed(viewer, outsider, project):
+    with pytest.raises(PermissionDenied) as refusal:
+        require(viewer, Action.SYNC, project)
+    assert str(refusal.value) == (
+        "Your role in demo is viewer; starting a sync needs the editor or ops role."
+    )
+    with pytest.raises(PermissionDenied, match="You have no role in demo; viewing it needs"):
+        require(outsider, Action.VIEW, project)
+    require(viewer, Action.VIEW, project)
