@@ -20,6 +20,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations.access import (
+    get_integration_for_user,
+    get_project_for_user,
+    get_sync_run_for_user,
+)
 from integrations.api.serializers import (
     ChangeSerializer,
     IntegrationSerializer,
@@ -33,12 +38,6 @@ from integrations.models import Integration, Project, Snapshot, SyncRun
 from integrations.search import MAX_QUERY_LENGTH
 from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs, start_sync
 from integrations.tasks import sync_project_task
-from integrations.views.access import (
-    get_integration_for_user,
-    get_project_for_user,
-    get_sync_run_for_user,
-)
-from integrations.views.history import cached_diff
 
 
 class Pagination(LimitOffsetPagination):
@@ -256,7 +255,7 @@ class IntegrationDiffApi(ApiView):
             latest_two = list(integration.snapshots.order_by("-taken_at", "-id")[:2])
             if len(latest_two) == 2:
                 newer, older = latest_two
-        diff = cached_diff(older, newer) if older and newer else None
+        diff = newer.cached_diff(older) if older and newer else None
         return Response(
             {
                 "integration": integration.pk,

@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 
+from integrations.access import get_integration_for_user
 from integrations.ampersand.errors import AmpersandError
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.models import Integration, Snapshot
@@ -30,7 +31,6 @@ from integrations.presenters import (
 )
 from integrations.secrets import UndecryptableKey
 from integrations.services import client_for
-from integrations.views.access import get_integration_for_user
 
 TABS: Final = (
     ("read", "Read"),

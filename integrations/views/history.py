@@ -5,26 +5,15 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from integrations.access import get_integration_for_user
 from integrations.diff import IntegrationDiff
 from integrations.models import Integration, Snapshot
-from integrations.views.access import get_integration_for_user
 
 HISTORY_PAGE_SIZE = 50
-
-
-def cached_diff(older: Snapshot, newer: Snapshot) -> IntegrationDiff:
-    """Snapshots never change, so the diff of a pair can be kept for good."""
-    key = f"snapshot-diff:{older.pk}:{newer.pk}"
-    diff = cache.get(key)
-    if diff is None:
-        diff = newer.diff(older)
-        cache.set(key, diff, timeout=None)
-    return diff
 
 
 class SnapshotChoiceField(forms.ModelChoiceField):
@@ -62,7 +51,7 @@ def integration_history(request: HttpRequest, pk: int) -> HttpResponse:
     entries = []
     for index, snapshot in enumerate(rows):
         previous = chain[index + 1] if index + 1 < len(chain) else None
-        diff = cached_diff(previous, snapshot) if previous else None
+        diff = snapshot.cached_diff(previous) if previous else None
         entries.append({"snapshot": snapshot, "previous": previous, "diff": diff})
     return render(
         request,
@@ -85,7 +74,7 @@ def integration_diff(request: HttpRequest, pk: int) -> HttpResponse:
             form = SnapshotPairForm(
                 initial={"from": older.pk, "to": newer.pk}, integration=integration
             )
-    diff = cached_diff(older, newer) if older and newer else None
+    diff = newer.cached_diff(older) if older and newer else None
     context = {
         "integration": integration,
         "form": form,

@@ -6,10 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from integrations.access import get_project_for_user, get_sync_run_for_user
 from integrations.models import SyncRun
 from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs, start_sync
 from integrations.tasks import sync_project_task
-from integrations.views.access import get_project_for_user, get_sync_run_for_user
 
 
 @login_required

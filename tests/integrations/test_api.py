@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime
 
 import pytest
@@ -525,3 +528,16 @@ def test_without_debug_the_api_answers_json_even_to_a_browser(client, viewer, ve
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json()["count"] == 1
+
+
+def test_the_api_imports_no_page_module():
+    # A fresh interpreter, so that modules the test run imported elsewhere do not count.
+    code = (
+        "import sys, django; django.setup(); import integrations.api.urls; "
+        "print(sorted(m for m in sys.modules if m.startswith('integrations.views')))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

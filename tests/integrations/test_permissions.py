@@ -3,9 +3,16 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
-from integrations.models import Membership, Project
+from integrations.access import (
+    get_integration_for_user,
+    get_project_for_user,
+    get_sync_run_for_user,
+)
+from integrations.models import Integration, Membership, Project, SyncRun
 from integrations.permissions import Action, can, projects_where, require, role_of
+from tests.integrations.conftest import integration_json, store_integration
 
 CAST = ["anonymous", "outsider", "viewer", "editor", "ops", "superuser"]
 
@@ -112,3 +119,50 @@ def test_require_names_the_role_held_and_the_roles_needed(viewer, outsider, proj
     with pytest.raises(PermissionDenied, match="You have no role in demo; viewing it needs"):
         require(outsider, Action.VIEW, project)
     require(viewer, Action.VIEW, project)
+
+
+# --- The access helpers: 404 outside the user's projects, 403 for an action the role lacks ------
+
+
+@pytest.fixture
+def run(project) -> SyncRun:
+    return SyncRun.objects.create(project=project, trigger=SyncRun.Trigger.COMMAND)
+
+
+@pytest.fixture
+def integration(project) -> Integration:
+    return store_integration(project, integration_json("crm"))
+
+
+@pytest.mark.parametrize("helper", ["project", "integration", "run"])
+def test_access_helpers_answer_404_to_an_outsider_and_403_to_a_role_too_low(
+    request, helper, outsider, viewer, editor
+):
+    get = {
+        "project": get_project_for_user,
+        "integration": get_integration_for_user,
+        "run": get_sync_run_for_user,
+    }[helper]
+    pk = request.getfixturevalue(helper).pk
+
+    with pytest.raises(Http404):
+        get(outsider, pk)
+    with pytest.raises(Http404):
+        get(outsider, pk, Action.SYNC)
+    assert get(viewer, pk).pk == pk
+    with pytest.raises(PermissionDenied, match="Your role in demo is viewer"):
+        get(viewer, pk, Action.SYNC)
+    assert get(editor, pk, Action.SYNC).pk == pk
+    with pytest.raises(PermissionDenied, match="managing it needs the ops role"):
+        get(editor, pk, "manage")
+
+
+def test_access_helpers_take_the_request_or_the_user(rf, viewer, project):
+    request = rf.get("/")
+    request.user = viewer
+    assert get_project_for_user(request, project.pk) == get_project_for_user(viewer, project.pk)
+
+
+def test_viewing_costs_no_query_beyond_the_object(viewer, integration, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        get_integration_for_user(viewer, integration.pk)
