@@ -20,6 +20,8 @@ from typing import Any
 from emulator import demo_data as catalog
 from emulator.demo_data import CatalogObject, Provider, UseCase, UserMapping
 from emulator.models import rfc3339
+from integrations.ampersand.manifest import load_catalog
+from integrations.ampersand.manifest.validator import MAX_SALESFORCE_SUBSCRIBE_OBJECTS
 
 
 @dataclass
@@ -208,7 +210,7 @@ def _content(
         content["module"] = provider.module
     if kind == catalog.PROXY:
         content["proxy"] = {"enabled": True}
-        if provider.module and variant % 2 == 0:
+        if _proxies_through_module(provider) and variant % 2 == 0:
             content["proxy"]["useModule"] = True
         return content
 
@@ -223,12 +225,19 @@ def _content(
         content["subscribe"] = {"objects": _subscribe_objects(rng, provider, variant, read_objects)}
     elif kind == catalog.WRITEBACK:
         content["write"] = {"objects": _write_objects(rng, read_objects)}
-        content["proxy"] = {"enabled": True, "useModule": bool(provider.module)}
+        content["proxy"] = {"enabled": True, "useModule": _proxies_through_module(provider)}
     elif kind == catalog.SCHEMA_WATCH:
         content["watchSchema"] = _watch_schema(rng, variant)
     elif kind == catalog.SYNC and variant % 3 == 0:
         content["proxy"] = {"enabled": True}
+        if _proxies_through_module(provider):
+            content["proxy"]["useModule"] = True
     return content
+
+
+def _proxies_through_module(provider: Provider) -> bool:
+    providers = load_catalog()
+    return bool(provider.module) and providers.supports(provider.name, "proxy", provider.module)
 
 
 def _schedule_for(rng: Random, kind: str) -> str:
@@ -418,6 +427,8 @@ def _subscribe_objects(
         if position == 0 and variant % 2 == 0:
             subscription["otherEvents"] = list(catalog.OTHER_EVENTS)
         subscribed.append(subscription)
+    if provider.name == "salesforce":
+        return subscribed[:MAX_SALESFORCE_SUBSCRIBE_OBJECTS]
     return subscribed
 
 

@@ -279,7 +279,6 @@ ZENDESK_SUPPORT = Provider(
     name="zendeskSupport",
     display_name="Zendesk Support",
     slug="zendesk-support",
-    module="helpdesk",
     destination="supportWebhook",
     custom_field="custom_field_{n}",
     custom_object="custom_object_{n}",
@@ -748,9 +747,10 @@ NOTION = Provider(
             ),
         ),
     ),
+    # The provider catalog gives Notion proxy support only.
     use_cases=(
         UseCase("workspace-proxy", "workspace proxy", PROXY),
-        UseCase("database-sync", "database sync", SYNC),
+        UseCase("content-proxy", "content proxy", PROXY),
     ),
 )
 

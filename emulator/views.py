@@ -20,14 +20,9 @@ from django.utils import timezone
 
 from emulator.endpoints import operation
 from emulator.inputs import json_body, query_flag, query_text, unstorable_value_path
-from emulator.manifest import (
-    ManifestError,
-    ManifestIssue,
-    parse_manifest,
-    validate_integration_content,
-)
 from emulator.models import Destination, Installation, Integration, Project, Revision
 from emulator.problems import Issue, Problem
+from integrations.ampersand.manifest import ValidationResult, validate_manifest
 
 MAX_NAME_LENGTH = 200
 MAX_PROVIDER_LENGTH = 100
@@ -186,12 +181,18 @@ def create_integration(request: HttpRequest, project: Project) -> HttpResponse:
     issues.raise_if_any("The integration")
 
     assert isinstance(content, dict)
-    issues.rules.extend(
-        body_issue(issue)
-        for issue in validate_integration_content(
-            content, path="latestRevision.content", destinations=destination_names(project)
-        )
+    result = validate_manifest(
+        {"specVersion": spec_version, "integrations": [content]},
+        destinations=destination_names(project),
     )
+    issues.rules.extend(
+        Issue("body", name.replace("integrations[0]", "latestRevision.content", 1), detail)
+        for name, detail in error_details(result).items()
+        if name.startswith("integrations[0]")
+    )
+    if result.manifest is not None:
+        # Unknown keys are dropped before storing, as the platform does.
+        content = result.manifest["integrations"][0]
     for key, expected in (("name", name), ("provider", provider)):
         if content.get(key) != expected:
             issues.rules.append(
@@ -290,22 +291,37 @@ def manifest_source(data: dict[str, Any]) -> str:
     return source
 
 
-def body_issue(issue: ManifestIssue) -> Issue:
-    if issue.value is None:
-        return Issue("body", issue.name, issue.detail)
-    return Issue("body", issue.name, issue.detail, issue.value)
+def error_details(result: ValidationResult) -> dict[str, str]:
+    """The manifest's errors, one detail per path (warnings and notes do not refuse it)."""
+    details: dict[str, str] = {}
+    for issue in result.errors:
+        earlier = details.get(issue.path)
+        details[issue.path] = f"{earlier} {issue.message}" if earlier else issue.message
+    return details
+
+
+def refusal_title(result: ValidationResult) -> str:
+    rule = result.errors[0].rule
+    if rule == "manifest-too-large":
+        return "The manifest is too large"
+    if rule.startswith("yaml-"):
+        return "The manifest is not valid YAML"
+    return "The manifest is not valid"
 
 
 def parsed_manifest(source_yaml: str, project: Project) -> dict[str, Any]:
-    """The validated manifest, with integration contents as they will be stored (else 422)."""
-    try:
-        manifest = parse_manifest(source_yaml, destinations=destination_names(project))
-    except ManifestError as error:
+    """The validated manifest, with integration contents as they will be stored (else 422).
+
+    Unknown keys are dropped, as the platform does; warnings do not refuse the manifest.
+    """
+    result = validate_manifest(source_yaml, destinations=destination_names(project))
+    if not result.ok or result.manifest is None:
         raise Problem(
             status=422,
-            detail=error.title,
-            issues=[body_issue(issue) for issue in error.issues],
-        ) from None
+            detail=refusal_title(result),
+            issues=[Issue("body", name, detail) for name, detail in error_details(result).items()],
+        )
+    manifest = result.manifest
     issues: list[Issue] = []
     contents = []
     for index, content in enumerate(manifest["integrations"]):
@@ -318,12 +334,7 @@ def parsed_manifest(source_yaml: str, project: Project) -> dict[str, Any]:
         unstorable = unstorable_value_path(content, path)
         if unstorable is not None:
             issues.append(Issue("body", unstorable, "Holds text that cannot be stored."))
-        for key, most in (("name", MAX_NAME_LENGTH), ("provider", MAX_PROVIDER_LENGTH)):
-            if len(str(content.get(key, ""))) > most:
-                issues.append(Issue("body", f"{path}.{key}", f"Must be at most {most} characters."))
         contents.append(content)
-    if len(str(manifest.get("specVersion", ""))) > MAX_SPEC_VERSION_LENGTH:
-        issues.append(Issue("body", "specVersion", "Is not a known spec version."))
     if issues:
         raise Problem(status=422, detail="The manifest is not valid.", issues=issues)
     return {"specVersion": str(manifest["specVersion"]), "integrations": contents}

@@ -468,6 +468,41 @@ class Installation(ApiModel):
     config: Config
 
 
+# --- Provider catalog (listProviders, getProvider) -----------------------------------------------
+
+
+class BulkWriteSupport(ApiModel):
+    insert: bool = False
+    update: bool = False
+    upsert: bool = False
+    delete: bool = False
+
+
+class Support(ApiModel):
+    read: bool = False
+    write: bool = False
+    subscribe: bool = False
+    proxy: bool = False
+    delete: bool = False
+    bulk_write: BulkWriteSupport = Field(default_factory=BulkWriteSupport)
+
+
+class ModuleInfo(ApiModel):
+    base_url: str | None = Field(default=None, alias="baseURL")
+    display_name: str = ""
+    support: Support = Field(default_factory=Support)
+
+
+class ProviderInfo(ApiModel):
+    name: str
+    auth_type: str
+    base_url: str = Field(alias="baseURL")
+    default_module: str = ""
+    display_name: str = ""
+    support: Support
+    modules: dict[str, ModuleInfo] = Field(default_factory=dict)
+
+
 # --- Problems (RFC 9457 problem+json) ------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ READ_ACCOUNTS_CONTENT: dict[str, Any] = {
                 "objectName": "contact",
                 "destination": "defaultWebhook",
                 "schedule": "0 */6 * * *",
+                "requiredFields": [{"fieldName": "email"}],
                 "backfill": {"defaultPeriod": {"fullHistory": True}},
                 "enabled": "always",
             },
@@ -70,7 +71,6 @@ READ_ACCOUNTS_CONTENT: dict[str, Any] = {
                 "createEvent": {"enabled": "always"},
                 "updateEvent": {
                     "enabled": "always",
-                    "watchFieldsAuto": "selected",
                     "requiredWatchFields": ["name", "domain"],
                 },
                 "deleteEvent": {"enabled": "always"},

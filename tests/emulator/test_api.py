@@ -258,12 +258,22 @@ def test_batch_upsert_of_an_invalid_manifest_is_422_with_issue_paths(api):
     assert api.get("integrations").json() == []
 
 
-def test_batch_upsert_needs_the_destination_to_exist(api):
+def test_batch_upsert_to_an_unknown_destination_is_accepted_as_the_spec_only_warns(api):
     elsewhere = READ_ACCOUNTS.replace("defaultWebhook", "missingWebhook")
 
-    problem = assert_problem(deploy(api, manifest(elsewhere)), 422)
+    response = deploy(api, manifest(elsewhere))
 
-    assert issue_names(problem) == ["integrations[0].read.objects[0].destination"]
+    assert response.status_code == 200, response.text
+
+
+def test_batch_upsert_stores_the_manifest_without_its_unknown_keys(api):
+    typo = READ_ACCOUNTS.replace("schedule:", "scheduel: x\n          schedule:")
+
+    response = deploy(api, manifest(typo))
+
+    assert response.status_code == 200, response.text
+    stored = response.json()[0]["latestRevision"]["content"]["read"]["objects"][0]
+    assert "scheduel" not in stored
 
 
 def test_batch_upsert_of_malformed_yaml_is_422(api):

@@ -17,8 +17,9 @@ from django.core.management import CommandError, call_command
 
 from emulator import demo_data
 from emulator.demo_builder import Sizes, build_demo
-from emulator.manifest import parse_cron, validate_integration_content
 from emulator.models import ApiKey, Destination, Installation, Integration, Project, Revision
+from integrations.ampersand.manifest import validate_manifest
+from integrations.ampersand.manifest.cron import parse_cron
 from tests.contract.openapi import schema_errors
 
 SUMMARY = re.compile(
@@ -54,6 +55,13 @@ def project_json(name: str) -> str:
         },
         sort_keys=True,
     )
+
+
+def content_errors(content: dict[str, Any], *, destinations: set[str] | None = None) -> list[str]:
+    result = validate_manifest(
+        {"specVersion": "1.0.0", "integrations": [content]}, destinations=destinations
+    )
+    return [f"{issue.rule} {issue.path}: {issue.message}" for issue in result.errors]
 
 
 def contents_of(name: str) -> list[dict[str, Any]]:
@@ -150,7 +158,7 @@ def test_default_demo_contents_all_validate(db):
     )
 
     for revision in Revision.objects.filter(integration__project__name="demo"):
-        assert validate_integration_content(revision.content, destinations=destinations) == []
+        assert content_errors(revision.content, destinations=destinations) == []
 
 
 def test_default_demo_rows_match_the_api_contract(db):
@@ -249,7 +257,7 @@ def test_every_generated_content_validates(seed_value):
 
     for integration in data.integrations:
         for revision in integration.revisions:
-            assert validate_integration_content(revision.content, destinations=destinations) == []
+            assert content_errors(revision.content, destinations=destinations) == []
 
 
 @pytest.mark.parametrize(("objects", "fields"), [(1, 2), (7, 40)])
@@ -257,7 +265,7 @@ def test_contents_with_chosen_sizes_validate(objects, fields):
     data = built_demo(4, integrations=35, objects=objects, fields=fields)
 
     for integration in data.integrations:
-        assert validate_integration_content(integration.latest.content) == []
+        assert content_errors(integration.latest.content) == []
 
 
 def test_synthetic_fields_look_like_the_providers_own():
