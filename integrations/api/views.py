@@ -1,7 +1,8 @@
 """The JSON API: the dashboard's data for scripts, scoped to what the user may see.
 
 Every object of a project the user is no member of answers 404, never 403, so ids do not tell
-which projects exist.
+which projects exist. 403 means the user sees the project but their role there does not allow the
+request (integrations.permissions); its JSON `detail` names the role needed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from integrations.api.serializers import (
     SyncRunSerializer,
 )
 from integrations.models import Integration, Project, Snapshot, SyncRun
+from integrations.permissions import Action
 from integrations.search import MAX_QUERY_LENGTH
 from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs, start_sync
 from integrations.tasks import sync_project_task
@@ -107,11 +109,14 @@ class ProjectDetailApi(ApiView):
 
 
 class ProjectSyncApi(ApiView):
-    """POST starts a sync of the project in the background (202, or 409 if one runs)."""
+    """POST starts a sync of the project in the background (202, or 409 if one runs).
+
+    It takes the editor or ops role in the project: a viewer is refused with 403.
+    """
 
     def post(self, request: Request, pk: int) -> Response:
         # Exactly what the Sync now button does, so both are refused alike while a sync runs.
-        project = get_project_for_user(request, pk)
+        project = get_project_for_user(request, pk, Action.SYNC)
         try:
             run = start_sync(project=project, trigger=SyncRun.Trigger.BUTTON, user=request.user)
         except SyncAlreadyRunning as error:

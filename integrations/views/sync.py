@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.access import get_project_for_user, get_sync_run_for_user
 from integrations.models import SyncRun
+from integrations.permissions import Action
 from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs, start_sync
 from integrations.tasks import sync_project_task
 
@@ -16,7 +17,7 @@ from integrations.tasks import sync_project_task
 @require_POST
 def start_project_sync(request: HttpRequest, pk: int) -> HttpResponse:
     """The Sync now button: start a sync in the background and show its progress."""
-    project = get_project_for_user(request, pk)
+    project = get_project_for_user(request, pk, Action.SYNC)
     refusal = ""
     try:
         run = start_sync(project=project, trigger=SyncRun.Trigger.BUTTON, user=request.user)

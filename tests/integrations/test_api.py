@@ -40,6 +40,13 @@ def api(viewer) -> APIClient:
 
 
 @pytest.fixture
+def editor_api(editor) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(editor)
+    return client
+
+
+@pytest.fixture
 def versions(project) -> Integration:
     """An integration with two snapshots: its display name changed in between."""
     first = integration_json("zendesk-tickets", displayName="Tickets", provider="zendesk")
@@ -101,7 +108,7 @@ def test_project_detail_of_a_project_never_synced_has_no_last_sync(api, project)
     assert body["integration_count"] == 0
 
 
-def test_api_key_appears_in_no_answer(api, project, versions, django_user_model):
+def test_api_key_appears_in_no_answer(api, editor_api, project, versions):
     project.set_api_key(SECRET_KEY)
     project.save()
     run = start_sync(project=project, trigger=SyncRun.Trigger.COMMAND)
@@ -125,7 +132,7 @@ def test_api_key_appears_in_no_answer(api, project, versions, django_user_model)
         assert project.api_key_encrypted not in text, url
         assert "api_key" not in text, url
     # The 409 answer to a second sync names the project too.
-    conflict = api.post(f"/api/projects/{project.pk}/sync/").content.decode()
+    conflict = editor_api.post(f"/api/projects/{project.pk}/sync/").content.decode()
     assert "already running" in conflict
     assert SECRET_KEY not in conflict
     assert project.api_key_encrypted not in conflict
@@ -381,14 +388,16 @@ def test_sync_runs_of_a_project_of_someone_else_cannot_be_listed(api, other_proj
 
 
 @pytest.fixture
-def seeded_project(emulator_api, viewer):
+def seeded_project(emulator_api, editor):
     project = connected_project(seed_remote(emulator_api, integrations=3, seed=4))
-    Membership.objects.create(user=viewer, project=project)
+    Membership.objects.create(user=editor, project=project, role=Membership.Role.EDITOR)
     return project
 
 
-def test_sync_post_starts_a_background_sync_and_points_to_its_run(api, seeded_project, viewer):
-    response = api.post(f"/api/projects/{seeded_project.pk}/sync/")
+def test_sync_post_starts_a_background_sync_and_points_to_its_run(
+    editor_api, seeded_project, editor
+):
+    response = editor_api.post(f"/api/projects/{seeded_project.pk}/sync/")
 
     run = SyncRun.objects.get()
     assert response.status_code == 202
@@ -396,21 +405,21 @@ def test_sync_post_starts_a_background_sync_and_points_to_its_run(api, seeded_pr
     assert response.json()["id"] == run.pk
     assert response.json()["status"] == "running"
     assert run.trigger == SyncRun.Trigger.BUTTON
-    assert run.started_by == viewer
+    assert run.started_by == editor
 
     run_worker()
 
-    done = api.get(response["Location"]).json()
+    done = editor_api.get(response["Location"]).json()
     assert done["status"] == "succeeded"
     assert (done["fetched"], done["new"]) == (3, 3)
     assert datetime.fromisoformat(done["finished_at"]) >= datetime.fromisoformat(done["started_at"])
-    assert api.get("/api/integrations/", {"project": seeded_project.pk}).json()["count"] == 3
+    assert editor_api.get("/api/integrations/", {"project": seeded_project.pk}).json()["count"] == 3
 
 
-def test_sync_post_while_a_sync_runs_answers_409(api, project):
+def test_sync_post_while_a_sync_runs_answers_409(editor_api, project):
     running = start_sync(project=project, trigger=SyncRun.Trigger.TASK)
 
-    response = api.post(f"/api/projects/{project.pk}/sync/")
+    response = editor_api.post(f"/api/projects/{project.pk}/sync/")
 
     assert response.status_code == 409
     assert "already running" in response.json()["detail"]
@@ -422,9 +431,9 @@ def test_sync_needs_a_post(api, project):
     assert api.get(f"/api/projects/{project.pk}/sync/").status_code == 405
 
 
-def test_session_post_without_csrf_token_is_refused(viewer, project):
+def test_session_post_without_csrf_token_is_refused(editor, project):
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(viewer)
+    client.force_login(editor)
 
     response = client.post(f"/api/projects/{project.pk}/sync/")
 
@@ -433,16 +442,16 @@ def test_session_post_without_csrf_token_is_refused(viewer, project):
     assert not SyncRun.objects.exists()
 
 
-def test_session_post_with_csrf_token_is_accepted(viewer, project):
+def test_session_post_with_csrf_token_is_accepted(editor, project):
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(viewer)
+    client.force_login(editor)
     token = "a" * 32
     client.cookies["csrftoken"] = token
 
     response = client.post(f"/api/projects/{project.pk}/sync/", headers={"X-CSRFToken": token})
 
     assert response.status_code == 202
-    assert SyncRun.objects.get().started_by == viewer
+    assert SyncRun.objects.get().started_by == editor
 
 
 def test_limit_is_capped_and_bad_paging_values_fall_back_to_defaults(api, project):

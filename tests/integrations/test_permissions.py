@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from integrations.access import (
     get_integration_for_user,
@@ -166,3 +168,82 @@ def test_access_helpers_take_the_request_or_the_user(rf, viewer, project):
 def test_viewing_costs_no_query_beyond_the_object(viewer, integration, django_assert_num_queries):
     with django_assert_num_queries(1):
         get_integration_for_user(viewer, integration.pk)
+
+
+# --- Sync now: the page, the API and the button ---------------------------------------------------
+
+
+def test_sync_page_refuses_a_viewer_with_403_and_says_why(viewer_client, project):
+    response = viewer_client.post(reverse("project-sync", args=[project.pk]))
+
+    assert response.status_code == 403
+    assert "starting a sync needs the editor or ops role" in response.content.decode()
+    assert not SyncRun.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["editor_client", "ops_client", "superuser_client"])
+def test_sync_page_accepts_an_editor_and_up(request, who, project):
+    response = request.getfixturevalue(who).post(reverse("project-sync", args=[project.pk]))
+
+    run = SyncRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("sync-run", args=[run.pk])
+
+
+def test_sync_page_is_404_for_an_outsider(outsider_client, project):
+    assert outsider_client.post(reverse("project-sync", args=[project.pk])).status_code == 404
+    assert not SyncRun.objects.exists()
+
+
+def test_sync_api_refuses_a_viewer_with_403_json(viewer, project):
+    api = APIClient()
+    api.force_authenticate(viewer)
+
+    response = api.post(f"/api/projects/{project.pk}/sync/")
+
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "Your role in demo is viewer; starting a sync needs the editor or ops role."
+    }
+    assert not SyncRun.objects.exists()
+
+
+def test_sync_api_accepts_an_editor_and_is_404_for_an_outsider(editor, outsider, project):
+    api = APIClient()
+    api.force_authenticate(outsider)
+    assert api.post(f"/api/projects/{project.pk}/sync/").status_code == 404
+
+    api.force_authenticate(editor)
+    response = api.post(f"/api/projects/{project.pk}/sync/")
+    assert response.status_code == 202
+    assert SyncRun.objects.get().started_by == editor
+
+
+def test_sync_now_button_is_hidden_from_a_viewer(viewer_client, project, run):
+    run.status = SyncRun.Status.SUCCEEDED
+    run.save()
+    assert "Sync now" not in viewer_client.get("/").content.decode()
+    assert "Sync now" not in viewer_client.get(reverse("sync-run", args=[run.pk])).content.decode()
+
+
+def test_sync_now_button_is_shown_to_an_editor(editor_client, project, run):
+    run.status = SyncRun.Status.SUCCEEDED
+    run.save()
+    home = editor_client.get("/").content.decode()
+    assert f'action="{reverse("project-sync", args=[project.pk])}"' in home
+    assert "Sync now" in editor_client.get(reverse("sync-run", args=[run.pk])).content.decode()
+
+
+def test_the_button_shows_per_project_by_the_role_held_there(
+    client, django_user_model, project, other_project
+):
+    user = django_user_model.objects.create_user("both", password="pw-both-1")
+    Membership.objects.create(user=user, project=project, role=Membership.Role.VIEWER)
+    Membership.objects.create(user=user, project=other_project, role=Membership.Role.EDITOR)
+    client.force_login(user)
+
+    home = client.get("/").content.decode()
+
+    assert reverse("project-sync", args=[other_project.pk]) in home
+    assert reverse("project-sync", args=[project.pk]) not in home
