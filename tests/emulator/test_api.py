@@ -498,3 +498,31 @@ def test_an_unexpected_error_is_a_logged_500_problem(api, project_url, monkeypat
 
     assert "boom" not in problem["detail"]
     assert any(record.name == "emulator" and record.exc_info for record in caplog.records)
+
+
+# --- provider catalog --------------------------------------------------------------------------
+
+
+def test_list_providers_answers_the_catalog_keyed_by_name_without_an_api_key(emulator_api):
+    response = httpx.get(f"{emulator_api.base_url}/providers")
+
+    assert response.status_code == 200
+    providers = response.json()
+    assert len(providers) == 238
+    assert providers["salesforce"]["displayName"] == "Salesforce"
+    assert providers["google"]["modules"]["calendar"]["support"]["subscribe"] is True
+
+
+def test_get_provider_answers_one_provider_without_an_api_key(emulator_api):
+    response = httpx.get(f"{emulator_api.base_url}/providers/hubspot")
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "hubspot"
+    assert response.json()["defaultModule"] == "crm"
+
+
+def test_get_provider_of_an_unknown_provider_is_a_404_problem(emulator_api):
+    response = httpx.get(f"{emulator_api.base_url}/providers/nosuch")
+
+    problem = assert_problem(response, 404)
+    assert issue_names(problem) == ["provider"]
