@@ -321,12 +321,13 @@ def _integration_findings(
 ) -> Iterator[Finding]:
     if not any(content.get(action) is not None for action in (*ACTIONS, "proxy")):
         name = content.get("name")
+        named = f" {quoted(name)}" if isinstance(name, str) else ""
         yield Finding(
             ERROR,
             "integration-action-required",
             base,
-            f"The integration {quoted(name) if isinstance(name, str) else ''} defines no action: "
-            "it needs at least one of read, write, subscribe or proxy.".replace("  ", " "),
+            f"The integration{named} defines no action: it needs at least one of read, write, "
+            "subscribe or proxy.",
         )
     read_names: set[str] = set()
     for action in ACTIONS:
