@@ -38,7 +38,10 @@ Operation = Callable[..., HttpResponse]
 
 
 def operation(operation_id: str) -> Callable[[Operation], Operation]:
-    """Name a view after the contract's operationId; the view gets `(request, project, **path)`."""
+    """Name a view after the contract's operationId.
+
+    The view gets `(request, project, **path)`, or `(request, **path)` outside any project.
+    """
 
     def name_view(view: Operation) -> Operation:
         view.operation_id = operation_id  # type: ignore[attr-defined]
@@ -120,8 +123,12 @@ def _answer(
         return problem_response(request, problem_for_fault(fault, plan)), fault
 
     _refuse_unstorable_path(path)
-    project = authenticated_project(request, path.pop("project_id_or_name"))
-    response = operation_view(request, project, **path)
+    if "project_id_or_name" in path:
+        project = authenticated_project(request, path.pop("project_id_or_name"))
+        response = operation_view(request, project, **path)
+    else:
+        # Operations outside any project (the provider catalog) need no API key: security [].
+        response = operation_view(request, **path)
     if fault is not None and break_response(fault, response):
         return response, fault
     return response, None

@@ -10,6 +10,8 @@ from emulator.endpoints import endpoint
 PROJECT = "projects/<str:project_id_or_name>"
 
 urlpatterns = [
+    path("providers", endpoint(GET=views.list_providers)),
+    path("providers/<str:provider>", endpoint(GET=views.get_provider)),
     path(PROJECT, endpoint(GET=views.get_project)),
     path(
         f"{PROJECT}/integrations",

@@ -1,6 +1,7 @@
 """The operations of the Ampersand public API, as the emulator answers them.
 
-Each view is named after its operationId and receives the authenticated project; the shared
+Each view is named after its operationId and receives the authenticated project (the provider
+catalog's views, outside any project, need no authentication); the shared
 request handling (switch, faults, auth, problems, signal) lives in `emulator.endpoints`.
 """
 
@@ -22,7 +23,7 @@ from emulator.endpoints import operation
 from emulator.inputs import json_body, query_flag, query_text, unstorable_value_path
 from emulator.models import Destination, Installation, Integration, Project, Revision
 from emulator.problems import Issue, Problem
-from integrations.ampersand.manifest import ValidationResult, validate_manifest
+from integrations.ampersand.manifest import ValidationResult, load_catalog, validate_manifest
 
 MAX_NAME_LENGTH = 200
 MAX_PROVIDER_LENGTH = 100
@@ -512,3 +513,20 @@ def get_destination(request: HttpRequest, project: Project, destination: str) ->
 def webhook_signing_key(destination: Destination) -> str:
     seed = f"{settings.SECRET_KEY}:{destination.id}:{destination.update_time}"
     return "whsec_" + hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+@operation("listProviders")
+def list_providers(request: HttpRequest) -> HttpResponse:
+    return json_answer(load_catalog().raw)
+
+
+@operation("getProvider")
+def get_provider(request: HttpRequest, provider: str) -> HttpResponse:
+    info = load_catalog().raw.get(provider)
+    if info is None:
+        raise Problem(
+            status=404,
+            detail=f"Provider {provider!r} is not in the catalog.",
+            issues=[Issue("path", "provider", "No such provider.", provider)],
+        )
+    return json_answer(info)

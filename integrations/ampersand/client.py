@@ -23,6 +23,7 @@ from integrations.ampersand.models import (
     Integration,
     IntegrationContent,
     Project,
+    ProviderInfo,
     contract_checker,
 )
 from integrations.ampersand.transport import ApiTransport, decode_json
@@ -36,6 +37,8 @@ INSTALLATIONS = TypeAdapter(list[Installation])
 PROJECT = TypeAdapter(Project)
 DESTINATION = TypeAdapter(Destination)
 DESTINATIONS = TypeAdapter(list[Destination])
+PROVIDER = TypeAdapter(ProviderInfo)
+PROVIDERS = TypeAdapter(dict[str, ProviderInfo])
 
 
 def _segment(value: str) -> str:
@@ -370,3 +373,15 @@ class AmpersandClient:
             json_body=payload,
         )
         return _parse(DESTINATION, body, "createDestination")
+
+    # --- Provider catalog (no project, no authentication needed) --------------------------------
+
+    def list_providers(self) -> dict[str, ProviderInfo]:
+        """listProviders: every provider Ampersand supports and its capabilities, by name."""
+        body = self._http.request("GET", "providers", operation="listProviders")
+        return _parse(PROVIDERS, body, "listProviders")
+
+    def get_provider(self, name: str) -> ProviderInfo:
+        """getProvider: one provider's capabilities (NotFoundError for an unknown one)."""
+        body = self._http.request("GET", f"providers/{_segment(name)}", operation="getProvider")
+        return _parse(PROVIDER, body, "getProvider")

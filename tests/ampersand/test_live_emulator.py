@@ -299,3 +299,20 @@ def test_random_faults_end_in_success_or_a_typed_error_within_bounded_time(
     assert slowest_call < total_timeout + 1.5
     assert any(r.name.startswith("integrations.ampersand") for r in caplog.records)
     assert time.monotonic() - started < 90
+
+
+def test_provider_catalog_is_read_through_the_client(client: AmpersandClient):
+    providers = client.list_providers()
+
+    assert len(providers) == 238
+    assert providers["salesforce"].display_name == "Salesforce"
+    google = client.get_provider("google")
+    assert google.default_module == "calendar"
+    assert google.modules["calendar"].support.subscribe
+    assert not google.support.subscribe
+    assert google.raw["displayName"] == "Google"
+
+
+def test_unknown_provider_is_not_found(client: AmpersandClient):
+    with pytest.raises(NotFoundError):
+        client.get_provider("nosuch")

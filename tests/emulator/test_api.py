@@ -189,6 +189,34 @@ def test_create_integration_with_an_invalid_schedule_is_422_at_its_path(api):
     assert issue_names(problem) == ["latestRevision.content.read.objects[0].schedule"]
 
 
+def test_create_integration_stores_its_content_without_unknown_keys(api):
+    body = integration_body(proxy={"enabled": True, "viaModule": True}, notes="typo'd key")
+
+    response = api.post("integrations", json=body)
+
+    assert response.status_code == 201
+    content = api.get("integrations/read-accounts").json()["latestRevision"]["content"]
+    assert content == {
+        "name": "read-accounts",
+        "provider": "salesforce",
+        "proxy": {"enabled": True},
+    }
+
+
+def test_create_revision_with_only_warnings_is_accepted(api):
+    deploy(api, manifest(READ_ACCOUNTS))
+    integration_id = api.get("integrations/read-accounts").json()["id"]
+    warned = READ_ACCOUNTS.replace("defaultWebhook", "missingWebhook").replace(
+        "*/15 * * * *", "*/10 * * * *"
+    )
+
+    response = api.post(
+        f"integrations/{integration_id}/revisions", json={"sourceYaml": manifest(warned)}
+    )
+
+    assert response.status_code == 201, response.text
+
+
 def test_get_an_unknown_integration_is_404_naming_the_path_parameter(api):
     problem = assert_problem(api.get("integrations/nope"), 404)
 
@@ -498,3 +526,31 @@ def test_an_unexpected_error_is_a_logged_500_problem(api, project_url, monkeypat
 
     assert "boom" not in problem["detail"]
     assert any(record.name == "emulator" and record.exc_info for record in caplog.records)
+
+
+# --- provider catalog --------------------------------------------------------------------------
+
+
+def test_list_providers_answers_the_catalog_keyed_by_name_without_an_api_key(emulator_api):
+    response = httpx.get(f"{emulator_api.base_url}/providers")
+
+    assert response.status_code == 200
+    providers = response.json()
+    assert len(providers) == 238
+    assert providers["salesforce"]["displayName"] == "Salesforce"
+    assert providers["google"]["modules"]["calendar"]["support"]["subscribe"] is True
+
+
+def test_get_provider_answers_one_provider_without_an_api_key(emulator_api):
+    response = httpx.get(f"{emulator_api.base_url}/providers/hubspot")
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "hubspot"
+    assert response.json()["defaultModule"] == "crm"
+
+
+def test_get_provider_of_an_unknown_provider_is_a_404_problem(emulator_api):
+    response = httpx.get(f"{emulator_api.base_url}/providers/nosuch")
+
+    problem = assert_problem(response, 404)
+    assert issue_names(problem) == ["provider"]

@@ -32,6 +32,7 @@ here: in a manifest, the fields an always-enabled object reads are its requiredF
 
 Rules beyond the spec, all ERROR, kept from the emulator that validated manifests before:
 manifest-too-large, yaml-syntax, yaml-duplicate-key, yaml-too-deep, yaml-too-large (alias bombs),
+manifest-too-deep (a parsed document nested too deeply or referring to itself),
 manifest-not-mapping, manifest-schema (any other mismatch with the published schema),
 integrations-required, integration-name-unique, subscribe-object-read (a subscribed object must be
 read too), field-name-unique, watch-schema-minimum-interval (hourly at most, as the schema says),
@@ -63,7 +64,13 @@ from integrations.ampersand.manifest.issues import (
     quoted,
 )
 from integrations.ampersand.manifest.schema import is_whole_number, known_keys_only, schema_errors
-from integrations.ampersand.manifest.yaml_source import Position, Positions, parse_yaml
+from integrations.ampersand.manifest.yaml_source import (
+    MAX_EXPANDED_NODES,
+    MAX_NESTING,
+    Position,
+    Positions,
+    parse_yaml,
+)
 
 ERROR, WARNING, NOTE = Severity.ERROR, Severity.WARNING, Severity.NOTE
 
@@ -166,6 +173,9 @@ def validate_manifest(
         document, positions = parsed.document, parsed.positions
     else:
         document, positions = source, {}
+        refusal = _unwalkable_issue(document)
+        if refusal is not None:
+            return ValidationResult(None, [refusal])
     if not isinstance(document, dict):
         message = (
             "The manifest must be a mapping with specVersion and integrations, not "
@@ -178,6 +188,28 @@ def validate_manifest(
     findings = _document_findings(clean, catalog or load_catalog(), destinations)
     issues += [_issue(finding, clean_positions) for finding in _unique(findings)]
     return ValidationResult(clean, issues[:MAX_ISSUES])
+
+
+def _unwalkable_issue(document: object) -> ValidationIssue | None:
+    """An error for a document too deep (or cyclic) or too large to walk; as YAML text is held."""
+    stack: list[tuple[object, int]] = [(document, 0)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_NESTING:
+            message = (
+                f"The manifest is nested deeper than {MAX_NESTING} levels (or refers to itself)."
+            )
+            return ValidationIssue(ERROR, "manifest-too-deep", "manifest", message)
+        if count > MAX_EXPANDED_NODES:
+            message = f"The manifest holds more than {MAX_EXPANDED_NODES} values."
+            return ValidationIssue(ERROR, "manifest-too-large", "manifest", message)
+        if isinstance(node, dict):
+            stack += [(value, depth + 1) for value in node.values()]
+        elif isinstance(node, list | tuple):
+            stack += [(value, depth + 1) for value in node]
+    return None
 
 
 # --- positions ---------------------------------------------------------------------------------
@@ -289,12 +321,13 @@ def _integration_findings(
 ) -> Iterator[Finding]:
     if not any(content.get(action) is not None for action in (*ACTIONS, "proxy")):
         name = content.get("name")
+        named = f" {quoted(name)}" if isinstance(name, str) else ""
         yield Finding(
             ERROR,
             "integration-action-required",
             base,
-            f"The integration {quoted(name) if isinstance(name, str) else ''} defines no action: "
-            "it needs at least one of read, write, subscribe or proxy.".replace("  ", " "),
+            f"The integration{named} defines no action: it needs at least one of read, write, "
+            "subscribe or proxy.",
         )
     read_names: set[str] = set()
     for action in ACTIONS:
@@ -864,6 +897,8 @@ def _findings_from_schema_error(error: ValidationError) -> Iterator[Finding]:
     if error.validator == "type":
         if len(path) >= 2 and path[-2] in ("requiredFields", "optionalFields"):
             return  # field-type-oneof says it
+        if rule not in ("spec-version", "backfill-struct-valid"):
+            rule = "manifest-schema"
         expected = error.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
         wanted = " or ".join(JSON_TYPE_NAMES.get(name, name) for name in names)
