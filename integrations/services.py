@@ -20,26 +20,23 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
-from integrations.bulk import insert_rows, update_rows
 from integrations.models import (
     EncodedJSON,
     Integration,
     Project,
     Snapshot,
-    SnapshotSearchText,
     SyncRun,
 )
 from integrations.secrets import UndecryptableKey
-from integrations.sync_work import ToStore, work_on, worked_out
+from integrations.snapshots import SnapshotWriter, refresh_integration
+from integrations.sync_work import work_on, worked_out
 
 logger = logging.getLogger(__name__)
 
 # A running sync whose worker has not shown signs of life for this long is taken for dead.
 SYNC_STALE_AFTER = timedelta(minutes=5)
-# Rows per statement when storing: small enough for SQLite's parameter limit and for the
-# size of one INSERT of snapshots (their JSON is most of it).
+# Rows per UPDATE statement when storing, small enough for SQLite's parameter limit.
 BATCH_SIZE = 500
-SNAPSHOT_BATCH_SIZE = 100
 
 
 class SyncAlreadyRunning(Exception):
@@ -61,7 +58,7 @@ def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _process_is_alive(pid: int) -> bool:
+def process_is_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -78,7 +75,7 @@ def fail_dead_sync_runs(project: Project) -> int:
     dead = []
     for run in project.sync_runs.filter(status=SyncRun.Status.RUNNING):
         run_host, _, pid = run.worker.rpartition(":")
-        worker_gone = run_host == host and pid.isdigit() and not _process_is_alive(int(pid))
+        worker_gone = run_host == host and pid.isdigit() and not process_is_alive(int(pid))
         if worker_gone or run.heartbeat_at < now - SYNC_STALE_AFTER:
             dead.append(run.pk)
     return SyncRun.objects.filter(pk__in=dead, status=SyncRun.Status.RUNNING).update(
@@ -222,7 +219,13 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
     run.progress_total = len(listed)
     failed: list[ListedIntegration] = []
     changed: list[Integration] = []
-    batches = _SnapshotBatches(run, now=now)
+    batches = SnapshotWriter(
+        project_id=project.pk,
+        source=Snapshot.Source.SYNC,
+        taken_by_id=run.started_by_id,
+        sync_run_id=run.pk,
+        now=now,
+    )
     unchanged_pks: list[int] = []
     returned_pks: list[int] = []
     seen: set[str] = set()
@@ -275,7 +278,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
                 else:
                     changed.append(integration)
                     run.changed += 1
-                    _refresh(integration, done.to_store, now=now)
+                    refresh_integration(integration, done.to_store, now=now)
                 batches.add(
                     integration,
                     remote_id=remote_id,
@@ -338,106 +341,6 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
 def _as_stored(item: ListedIntegration) -> Any:
     """The item's JSON as a snapshot stores it: its exact text, when the listing had it."""
     return item.decode() if item.text is None else EncodedJSON(item.text.decode())
-
-
-def _refresh(integration: Integration, values: ToStore, *, now: Any) -> None:
-    integration.name = values.name
-    integration.provider = values.provider
-    integration.display_name = values.display_name
-    integration.state = Integration.State.PRESENT
-    integration.last_synced_at = now
-    integration.changed_at = now
-
-
-class _SnapshotBatches:
-    """A sync's new snapshots, stored SNAPSHOT_BATCH_SIZE at a time (with the new integrations
-    they belong to, and their search texts), so their JSON never lives decoded all at once."""
-
-    INTEGRATION_FIELDS = (
-        *("project", "remote_id", "name", "provider", "display_name", "state"),
-        *("first_seen_at", "last_synced_at", "changed_at"),
-    )
-    SNAPSHOT_FIELDS = (
-        *("integration", "raw", "content_hash", "revision_id", "revision_created_at"),
-        *("spec_version", "read_count", "write_count", "subscribe_count"),
-        *("taken_at", "source", "taken_by", "sync_run"),
-    )
-
-    def __init__(self, run: SyncRun, *, now: Any) -> None:
-        self.run = run
-        self.now = now
-        # (integration pk, or the new integration's row; the snapshot's row less its
-        # integration; its search text)
-        self.pending: list[tuple[int | None, tuple | None, tuple, str]] = []
-
-    def add(
-        self,
-        integration: Integration | None,
-        *,
-        remote_id: str,
-        content_hash: str,
-        values: ToStore,
-        stored_json: Any,
-    ) -> None:
-        """Queue a snapshot of `stored_json` for `integration`, or for a new integration of
-        `remote_id` when it is None."""
-        new_row = None
-        if integration is None:
-            now = self.now
-            new_row = (
-                *(self.run.project_id, remote_id, values.name, values.provider),
-                *(values.display_name, Integration.State.PRESENT, now, now, now),
-            )
-        columns = values.columns
-        snapshot_row = (
-            stored_json,
-            content_hash,
-            *(columns["revision_id"], columns["revision_created_at"], columns["spec_version"]),
-            *(columns["read_count"], columns["write_count"], columns["subscribe_count"]),
-            *(self.now, Snapshot.Source.SYNC, self.run.started_by_id, self.run.pk),
-        )
-        pk = None if integration is None else integration.pk
-        self.pending.append((pk, new_row, snapshot_row, values.search_text))
-        if len(self.pending) == SNAPSHOT_BATCH_SIZE:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        new_pks = iter(
-            insert_rows(
-                Integration,
-                self.INTEGRATION_FIELDS,
-                [new_row for _, new_row, _, _ in self.pending if new_row is not None],
-                returning_pks=True,
-            )
-        )
-        integration_pks = [next(new_pks) if pk is None else pk for pk, _, _, _ in self.pending]
-        snapshot_pks = insert_rows(
-            Snapshot,
-            self.SNAPSHOT_FIELDS,
-            [
-                (integration_pk, *snapshot_row)
-                for integration_pk, (_, _, snapshot_row, _) in zip(
-                    integration_pks, self.pending, strict=True
-                )
-            ],
-            returning_pks=True,
-        )
-        insert_rows(
-            SnapshotSearchText,
-            ("snapshot", "text"),
-            [(pk, text) for pk, (*_, text) in zip(snapshot_pks, self.pending, strict=True)],
-        )
-        update_rows(
-            Integration,
-            ("latest_snapshot", "changed_at"),
-            [
-                (integration_pk, snapshot_pk, self.now)
-                for integration_pk, snapshot_pk in zip(integration_pks, snapshot_pks, strict=True)
-            ],
-        )
-        self.pending = []
 
 
 def _update_in_batches(pks: list[int], **values: Any) -> None:

@@ -19,7 +19,7 @@ from django.core.management import call_command
 
 from emulator.models import Integration as RemoteIntegration
 from emulator.signals import response_served
-from integrations import services
+from integrations import snapshots
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.models import (
@@ -403,14 +403,14 @@ def crash_inserting_into(model: type) -> Any:
     """A crash when the sync inserts rows of `model` (it writes each kind in its own statements)."""
 
     def patch(monkeypatch: pytest.MonkeyPatch) -> None:
-        insert_rows = services.insert_rows
+        insert_rows = snapshots.insert_rows
 
         def insert_rows_unless_into_model(into: type, *args: Any, **kwargs: Any) -> Any:
             if into is model:
                 crash()
             return insert_rows(into, *args, **kwargs)
 
-        monkeypatch.setattr(services, "insert_rows", insert_rows_unless_into_model)
+        monkeypatch.setattr(snapshots, "insert_rows", insert_rows_unless_into_model)
 
     return patch
 
@@ -513,8 +513,8 @@ def test_upserted_mapping_change_is_the_one_change_the_next_sync_reports(project
 
 
 def test_crash_after_earlier_batches_were_written_lands_none_of_them(project, served, monkeypatch):
-    monkeypatch.setattr(services, "SNAPSHOT_BATCH_SIZE", 2)
-    insert_rows = services.insert_rows
+    monkeypatch.setattr(snapshots, "SNAPSHOT_BATCH_SIZE", 2)
+    insert_rows = snapshots.insert_rows
     batches: list[int] = []
 
     def crash_on_second_batch(model: type, fields: Any, rows: list, **kwargs: Any) -> Any:
@@ -524,10 +524,10 @@ def test_crash_after_earlier_batches_were_written_lands_none_of_them(project, se
                 crash()
         return insert_rows(model, fields, rows, **kwargs)
 
-    monkeypatch.setattr(services, "insert_rows", crash_on_second_batch)
+    monkeypatch.setattr(snapshots, "insert_rows", crash_on_second_batch)
     with pytest.raises(OSError, match="disk full"):
         sync_project(project=project)
-    monkeypatch.setattr(services, "insert_rows", insert_rows)
+    monkeypatch.setattr(snapshots, "insert_rows", insert_rows)
 
     assert batches == [2, 2]
     run = project.sync_runs.latest()
