@@ -3,7 +3,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from integrations.models import Integration, Membership, Project, Snapshot, SyncRun
+from integrations.models import (
+    DeployRecord,
+    Integration,
+    Membership,
+    Project,
+    Snapshot,
+    SyncRun,
+)
 
 
 class ProjectAdminForm(forms.ModelForm):
@@ -97,6 +104,18 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_filter = ["status", "trigger", "project"]
     list_select_related = ["project", "started_by"]
     date_hierarchy = "started_at"
+
+
+@admin.register(DeployRecord)
+class DeployRecordAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "project", "kind", "outcome", "user", "started_at", "reason"]
+    list_filter = ["outcome", "kind", "project"]
+    search_fields = ["reason", "amp_yaml", "user__username", "problem_request_id"]
+    list_select_related = ["project", "user"]
+    date_hierarchy = "started_at"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Membership)

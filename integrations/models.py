@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from integrations import search, secrets
 from integrations.ampersand import typed
+from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.diff import IntegrationDiff, diff_contents
 
 
@@ -244,6 +245,9 @@ class Snapshot(models.Model):
     sync_run = models.ForeignKey(
         "SyncRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshots"
     )
+    deploy = models.ForeignKey(
+        "DeployRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshots"
+    )
 
     class Meta:
         ordering = ["-taken_at", "-id"]
@@ -282,6 +286,10 @@ class Snapshot(models.Model):
             diff = self.diff(older)
             cache.set(key, diff, timeout=None)
         return diff
+
+    def amp_yaml(self) -> str:
+        """The amp.yaml declaring this version: deploying it restores this version."""
+        return build_manifest_yaml([self.content], spec_version=self.spec_version or "1.0.0")
 
     @classmethod
     def from_raw(
@@ -487,3 +495,88 @@ class SyncRun(models.Model):
             f"synced project={self.project.name} fetched={self.fetched} new={self.new} "
             f"changed={self.changed} unchanged={self.unchanged} removed={self.removed}"
         )
+
+
+class DeployRecordQuerySet(models.QuerySet["DeployRecord"]):
+    def for_user(self, user: Any) -> DeployRecordQuerySet:
+        return self.filter(project__in=Project.objects.for_user(user))
+
+
+class DeployRecord(models.Model):
+    """One attempt to change integrations at Ampersand through ampdash, whatever its outcome.
+
+    Written when the attempt starts (status running: the database allows one per project, so
+    two deploys never interleave their check of the base revisions and their upsert) and
+    completed when it ends. Never deleted: it is the history of who changed what.
+    """
+
+    class Kind(models.TextChoices):
+        DEPLOY = "deploy", "Deploy"
+        RESTORE = "restore", "Restore"
+        IMPORT = "import", "Import"
+        COPY = "copy", "Copy from another project"
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Deployed"
+        INVALID = "invalid", "Refused: invalid amp.yaml"
+        CONFLICT = "conflict", "Refused: changed remotely"
+        FAILED = "failed", "Failed at Ampersand"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="deploys")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DEPLOY)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # host:pid of the process deploying, so a running record left by a dead one can be failed.
+    worker = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    amp_yaml = models.TextField()
+    destructive = models.BooleanField(default=False)
+    # {integration name: revision id, or None for "new"}: what the user started from.
+    base_revisions = models.JSONField(default=dict, blank=True)
+    # {integration name: revision id} as Ampersand answered.
+    result_revisions = models.JSONField(default=dict, blank=True)
+    # [{name, new, summary}]: the semantic diff of each integration against its latest version.
+    changes = models.JSONField(default=list, blank=True)
+    # [{name, base, remote}]: integrations whose remote revision was not the base.
+    conflicts = models.JSONField(default=list, blank=True)
+    # The validator's issues (errors refuse; warnings and notes are kept for the record).
+    issues = models.JSONField(default=list, blank=True)
+    problem_title = models.CharField(max_length=500, blank=True)
+    problem_detail = models.TextField(blank=True)
+    problem_request_id = models.CharField(max_length=200, blank=True)
+    problem_issues = models.JSONField(default=list, blank=True)
+
+    objects = DeployRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        get_latest_by = "started_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(outcome="running"),
+                name="one_running_deploy_per_project",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_deploy_per_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.project} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.outcome == self.Outcome.RUNNING
+
+    @property
+    def names(self) -> list[str]:
+        return [change["name"] for change in self.changes] or list(self.base_revisions)

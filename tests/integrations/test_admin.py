@@ -57,3 +57,22 @@ def test_snapshots_cannot_be_edited_or_deleted_in_the_admin(admin_client, projec
         f"/admin/integrations/snapshot/{snapshot.pk}/delete/", {"post": "yes"}
     )
     assert deleted.status_code == 403
+
+
+def test_deploy_records_are_read_only_history_in_the_admin(admin_client, project):
+    from integrations.models import DeployRecord
+
+    record = DeployRecord.objects.create(
+        project=project, amp_yaml="specVersion: 1.0.0\n", outcome=DeployRecord.Outcome.INVALID
+    )
+
+    assert admin_client.get("/admin/integrations/deployrecord/").status_code == 200
+    page = admin_client.get(f"/admin/integrations/deployrecord/{record.pk}/change/")
+    assert page.status_code == 200
+    assert 'type="submit"' not in page.content.decode().split('id="content-main"')[1]
+    assert admin_client.get("/admin/integrations/deployrecord/add/").status_code == 403
+    deleted = admin_client.post(
+        f"/admin/integrations/deployrecord/{record.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 403
+    assert DeployRecord.objects.filter(pk=record.pk).exists()

@@ -1,0 +1,1 @@
+"""Changing integrations at Ampersand: one deploy service, its records, and what builds on it."""
