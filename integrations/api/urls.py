@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.api import views
+from integrations.api import deploys, views
 
 app_name = "api"
 urlpatterns = [
     path("projects/", views.ProjectListApi.as_view(), name="project-list"),
     path("projects/<int:pk>/", views.ProjectDetailApi.as_view(), name="project-detail"),
     path("projects/<int:pk>/sync/", views.ProjectSyncApi.as_view(), name="project-sync"),
+    path("projects/<int:pk>/deploys/", deploys.ProjectDeploysApi.as_view(), name="project-deploys"),
     path("integrations/", views.IntegrationListApi.as_view(), name="integration-list"),
     path("integrations/<int:pk>/", views.IntegrationDetailApi.as_view(), name="integration-detail"),
     path("integrations/<int:pk>/snapshots/", views.SnapshotListApi.as_view(), name="snapshot-list"),
