@@ -3,12 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from integrations.views import sync
+from integrations.views import deploys, sync
 from integrations.views.home import home, session_check
 
 urlpatterns = [
     path("", home, name="home"),
     path("projects/<int:pk>/sync/", sync.start_project_sync, name="project-sync"),
+    path("projects/<int:pk>/amp.yaml", deploys.project_manifest, name="project-amp-yaml"),
+    path("projects/<int:pk>/import/", deploys.import_manifest, name="project-import"),
+    path("projects/<int:pk>/deploys/", deploys.project_deploys, name="project-deploys"),
+    path("deploys/<int:pk>/", deploys.deploy_record, name="deploy-record"),
     path("sync-runs/<int:pk>/", sync.sync_run_status, name="sync-run"),
     path("accounts/session/", session_check, name="session-check"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -12,6 +12,7 @@ from django.db.models import F, OrderBy
 from django.urls import reverse
 
 from integrations.models import Integration, Project
+from integrations.permissions import Action, projects_where
 from integrations.search import MAX_QUERY_LENGTH, normalise_query
 
 # Far past any real page; keeps the database's OFFSET within range whatever is typed.
@@ -266,3 +267,74 @@ class IntegrationFilterForm(forms.Form):
     def ignored_input(self) -> list[str]:
         """One sentence per parameter that was left out of the query, for the page to show."""
         return [f"{error} It was ignored." for errors in self.errors.values() for error in errors]
+
+
+# --- Deploys ------------------------------------------------------------------------------------
+
+# The emulator's and ampdash's limit on an amp.yaml text.
+MAX_AMP_YAML_BYTES = 1024 * 1024
+
+
+class DeployForm(forms.Form):
+    """The confirmation of a previewed deploy: the bases it was previewed against, and why."""
+
+    base_revisions = forms.JSONField(widget=forms.HiddenInput)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with the deploy record, for whoever reads the history.",
+    )
+    destructive = forms.BooleanField(
+        required=False,
+        label="Destructive: pause reading the objects this removes",
+        help_text="Without it, Ampersand keeps reading removed objects for existing customers.",
+    )
+
+    def clean_base_revisions(self) -> dict[str, str | None]:
+        value = self.cleaned_data["base_revisions"]
+        if not isinstance(value, dict) or not all(
+            isinstance(name, str) and (revision is None or isinstance(revision, str))
+            for name, revision in value.items()
+        ):
+            raise forms.ValidationError("The preview's base revisions are malformed.")
+        return value
+
+
+class ImportForm(forms.Form):
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        label="amp.yaml",
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
+    )
+    file = forms.FileField(required=False, label="…or upload a file")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None:
+            if upload.size > MAX_AMP_YAML_BYTES:
+                raise forms.ValidationError("The file is larger than 1 MB.")
+            try:
+                cleaned["amp_yaml"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file is not UTF-8 text.") from None
+        elif cleaned.get("text", "").strip():
+            if len(cleaned["text"].encode()) > MAX_AMP_YAML_BYTES:
+                raise forms.ValidationError("The text is larger than 1 MB.")
+            cleaned["amp_yaml"] = cleaned["text"]
+        else:
+            raise forms.ValidationError("Paste an amp.yaml or choose a file.")
+        return cleaned
+
+
+class CopyTargetForm(forms.Form):
+    target = forms.ModelChoiceField(
+        queryset=Project.objects.none(), label="Copy to project", empty_label=None
+    )
+
+    def __init__(self, *args: Any, user: Any, source: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = projects_where(user, Action.DEPLOY).exclude(pk=source.pk)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from integrations.views import browse, history, listing
+from integrations.views import browse, deploys, history, listing
 
 app_name = "integrations"
 urlpatterns = [
@@ -17,4 +17,10 @@ urlpatterns = [
     path("<int:pk>/amp.yaml", browse.integration_manifest, name="amp-yaml"),
     path("<int:pk>/history/", history.integration_history, name="history"),
     path("<int:pk>/diff/", history.integration_diff, name="diff"),
+    path(
+        "<int:pk>/versions/<int:snapshot_pk>/restore/",
+        deploys.restore_version,
+        name="restore",
+    ),
+    path("<int:pk>/copy/", deploys.copy_to_project, name="copy"),
 ]

@@ -20,7 +20,6 @@ from django.utils.safestring import mark_safe
 
 from integrations.access import get_integration_for_user
 from integrations.ampersand.errors import AmpersandError
-from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.models import Integration, Snapshot
 from integrations.presenters import (
     FieldUse,
@@ -63,9 +62,7 @@ class SnapshotPages:
     @cached_property
     def manifest_yaml(self) -> str:
         key = f"ampdash:amp-yaml:{self.snapshot.pk}:{self.snapshot.content_hash}"
-        return cache.get_or_set(
-            key, lambda: build_manifest_yaml([self.snapshot.content]), timeout=None
-        )
+        return cache.get_or_set(key, self.snapshot.amp_yaml, timeout=None)
 
     @cached_property
     def raw_json(self) -> str:
@@ -160,15 +157,23 @@ def _installations(integration: Integration, snapshot: Snapshot) -> dict[str, An
 
 @login_required
 def integration_manifest(request: HttpRequest, pk: int) -> HttpResponse:
-    """The amp.yaml of the integration's latest snapshot, as a download."""
+    """The amp.yaml of the integration's latest snapshot, or of `?snapshot=<id>`, as a download."""
     integration = get_integration_for_user(request, pk)
-    if integration.latest_snapshot is None:
-        raise Http404("No snapshot of this integration yet.")
-    response = HttpResponse(
-        SnapshotPages(integration.latest_snapshot).manifest_yaml, content_type="application/yaml"
-    )
+    chosen = request.GET.get("snapshot")
+    if chosen is None:
+        snapshot = integration.latest_snapshot
+    elif chosen.isdigit():
+        snapshot = integration.snapshots.filter(pk=chosen).first()
+    else:
+        snapshot = None
+    if snapshot is None:
+        raise Http404("No such version of this integration.")
+    name = safe_file_name(integration.name)
+    if chosen is not None:
+        name = f"{name}.{safe_file_name(snapshot.revision_id)}"
+    response = HttpResponse(SnapshotPages(snapshot).manifest_yaml, content_type="application/yaml")
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"{safe_file_name(integration.name)}.amp.yaml"
+        as_attachment=True, filename=f"{name}.amp.yaml"
     )
     return response
 

@@ -52,12 +52,40 @@ def integration_history(request: HttpRequest, pk: int) -> HttpResponse:
     for index, snapshot in enumerate(rows):
         previous = chain[index + 1] if index + 1 < len(chain) else None
         diff = snapshot.cached_diff(previous) if previous else None
-        entries.append({"snapshot": snapshot, "previous": previous, "diff": diff})
-    return render(
-        request,
-        "integrations/history.html",
-        {"integration": integration, "page": page, "entries": entries},
+        entries.append(
+            {"snapshot": snapshot, "previous": previous, "diff": diff, "position": index}
+        )
+    context = {
+        "integration": integration,
+        "page": page,
+        "entries": _with_deploys(integration, entries, page),
+    }
+    return render(request, "integrations/history.html", context)
+
+
+def _with_deploys(
+    integration: Integration, entries: list[dict[str, Any]], page: Any
+) -> list[dict[str, Any]]:
+    """The page's snapshots and, between them by time, the deploys that named the integration
+    (those that stored a version stand with it instead)."""
+    if not entries:
+        return entries
+    records = (
+        integration.project.deploys.filter(base_revisions__has_key=integration.name)
+        .select_related("user")
+        .defer("amp_yaml")
     )
+    if page.has_previous():
+        records = records.filter(started_at__lte=entries[0]["snapshot"].taken_at)
+    if page.has_next():
+        records = records.filter(started_at__gte=entries[-1]["snapshot"].taken_at)
+    stored = {entry["snapshot"].deploy_id for entry in entries}
+    deploys = [
+        {"deploy": record, "at": record.started_at} for record in records if record.pk not in stored
+    ]
+    for entry in entries:
+        entry["at"] = entry["snapshot"].taken_at
+    return sorted([*entries, *deploys], key=lambda entry: entry["at"], reverse=True)
 
 
 @login_required
@@ -81,7 +109,7 @@ def integration_diff(request: HttpRequest, pk: int) -> HttpResponse:
         "older": older,
         "newer": newer,
         "diff": diff,
-        "sections": _sections(diff) if diff else [],
+        "sections": diff_sections(diff) if diff else [],
     }
     return render(request, "integrations/diff.html", context)
 
@@ -97,7 +125,7 @@ SECTION_TITLES = {
 }
 
 
-def _sections(diff: IntegrationDiff) -> list[dict[str, Any]]:
+def diff_sections(diff: IntegrationDiff) -> list[dict[str, Any]]:
     """Changes grouped by section, then by object, with their values ready to show."""
     sections = []
     for section, changes in diff.by_section().items():

@@ -107,7 +107,7 @@ def test_history_runs_a_constant_number_of_queries(
     for number in range(12):
         raw = renamed(raw, f"Name {number}")
         add_version(integration, raw)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         response = viewer_client.get(reverse("integrations:history", args=[integration.pk]))
     assert response.content.decode().count("display name changed") == 12
 
