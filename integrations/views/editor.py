@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -72,6 +73,17 @@ def _editor_context(
     return context
 
 
+def _partials(request: HttpRequest, context: dict[str, Any], target: str) -> HttpResponse:
+    """The editor's `target` partial, and out of band the draft's header and buttons (the
+    first save makes the draft)."""
+    parts = (target, "draft-state", "draft-actions")
+    return HttpResponse(
+        "".join(
+            render_to_string(f"integrations/editor.html#{part}", context, request) for part in parts
+        )
+    )
+
+
 @login_required
 def edit_integration(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor; a POST here saves the display name form to the draft."""
@@ -96,7 +108,7 @@ def edit_integration(request: HttpRequest, pk: int) -> HttpResponse:
             extra["name_form"] = form
     context = _editor_context(request, integration, draft, **extra)
     if request.htmx and request.method == "POST":
-        return render(request, "integrations/editor.html#editor-forms", context)
+        return _partials(request, {**context, "oob": True}, "editor-forms")
     return render(request, "integrations/editor.html", context)
 
 
@@ -122,8 +134,9 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
         "issues": issues,
         "saved_at": timezone.now() if form.is_valid() else None,
         "text_errors": form.errors.get("text", []),
+        "oob": True,
     }
-    return render(request, "integrations/editor.html#autosave-status", context)
+    return _partials(request, context, "autosave-status")
 
 
 @login_required

@@ -45,6 +45,8 @@ def test_a_backfill_changed_in_the_amp_yaml_is_autosaved_previewed_and_deployed(
 
     page.goto(f"{live_server.url}/integrations/{integration.pk}/")
     page.get_by_role("link", name="Edit…").click()
+    page.wait_for_url(f"**/integrations/{integration.pk}/edit/")
+    page.wait_for_load_state()  # htmx set up
     page.get_by_label("amp.yaml of your draft").fill(build_manifest_yaml([content]))
 
     # Two CPUs shared by several test runs: the validator may take a while.
