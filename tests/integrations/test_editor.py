@@ -450,3 +450,36 @@ def test_junk_input_gives_form_errors_never_a_server_error(project, editor_clien
         assert answer.status_code < 500, (url, answer.status_code)
     assert editor_client.get(pages["edit"]).status_code == 200
     assert editor_client.get(pages["preview"]).status_code < 500
+
+
+def test_a_deploy_that_fails_at_ampersand_keeps_the_draft(project, editor, editor_client):
+    integration = reading(project)
+    text = with_backfill(integration, 45)
+    editor_client.post(urls(integration)["autosave"], {"text": text}, **HTMX)
+    fields = form_fields(editor_client.get(urls(integration)["preview"]).content.decode())
+    project.api_url = "http://127.0.0.1:9/v1"
+    project.save()
+
+    answer = editor_client.post(urls(integration)["preview"], fields)
+
+    record = DeployRecord.objects.get()
+    assert answer["Location"] == f"/deploys/{record.pk}/"
+    assert record.outcome == "failed"
+    assert Draft.objects.get(user=editor).text == text
+
+
+def test_the_merge_waits_until_the_typed_text_can_be_read(
+    project, editor, editor_client, teammate_client
+):
+    integration = reading(project)
+    typed = with_backfill(integration, 45) + "\n  broken: [\n"
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+    teammate_client.post(urls(integration)["edit"], {"display_name": "Theirs"})
+    deploy_draft(teammate_client, integration)
+
+    answer = editor_client.post(urls(integration)["rebase"], {})
+
+    assert answer["Location"] == urls(integration)["edit"]
+    draft = Draft.objects.get(user=editor)
+    assert draft.text == typed
+    assert draft.base_snapshot_id != integration.snapshots.latest().pk
