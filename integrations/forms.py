@@ -280,6 +280,8 @@ class DeployForm(forms.Form):
 
     base_revisions = forms.JSONField(widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    # The digest of the amp.yaml previewed (see `amp_yaml_digest`): a deploy sends only that.
+    previewed = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     reason = forms.CharField(
         required=False,
         max_length=2000,
@@ -300,6 +302,10 @@ class DeployForm(forms.Form):
         ):
             raise forms.ValidationError("The preview's base revisions are malformed.")
         return value
+
+
+def amp_yaml_digest(amp_yaml: str) -> str:
+    return hashlib.sha256(amp_yaml.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ImportForm(forms.Form):
@@ -338,3 +344,59 @@ class CopyTargetForm(forms.Form):
     def __init__(self, *args: Any, user: Any, source: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = projects_where(user, Action.DEPLOY).exclude(pk=source.pk)
+
+
+# --- Drafts -------------------------------------------------------------------------------------
+
+
+class DraftTextForm(forms.Form):
+    """The draft's amp.yaml as typed: kept whatever it holds, so only its size is checked."""
+
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        label="amp.yaml",
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),
+    )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_AMP_YAML_BYTES:
+            raise forms.ValidationError("The amp.yaml is larger than 1 MB: not saved.")
+        return text
+
+
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Display name",
+        help_text="What customers see when they install the integration. Blank: its name.",
+    )
+
+    def clean_display_name(self) -> str:
+        value = self.cleaned_data["display_name"]
+        if any(ord(char) < 32 for char in value):
+            raise forms.ValidationError("A display name is one line of text.")
+        return value
+
+
+class RebaseForm(forms.Form):
+    """One choice per conflict: keep the draft's value, or take the teammate's."""
+
+    MINE = "mine"
+    REMOTE = "remote"
+
+    def __init__(self, *args: Any, conflicts: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflicts = conflicts
+        for conflict in conflicts:
+            self.fields[conflict.key] = forms.ChoiceField(
+                label=conflict.label,
+                choices=[(self.MINE, "Keep mine"), (self.REMOTE, "Take theirs")],
+                initial=self.MINE,
+                widget=forms.RadioSelect,
+            )
+
+    def take_remote(self) -> list[str]:
+        return [key for key, choice in self.cleaned_data.items() if choice == self.REMOTE]

@@ -24,7 +24,12 @@ from django.utils.dateparse import parse_datetime
 
 from integrations import search, secrets
 from integrations.ampersand import typed
-from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.ampersand.manifest import (
+    Severity,
+    ValidationIssue,
+    build_manifest_yaml,
+    validate_manifest,
+)
 from integrations.diff import IntegrationDiff, diff_contents
 
 
@@ -590,3 +595,158 @@ class DeployRecord(models.Model):
     @property
     def names(self) -> list[str]:
         return [change["name"] for change in self.changes] or list(self.base_revisions)
+
+
+class DraftQuerySet(models.QuerySet["Draft"]):
+    def of(self, integration: Integration) -> DraftQuerySet:
+        return self.filter(integration=integration).select_related("user").order_by("-updated_at")
+
+
+class Draft(models.Model):
+    """One user's unfinished change to one integration, saved as it is made.
+
+    `content` is the integration's manifest entry being edited: every key is kept, those no form
+    knows included. `text` is the amp.yaml exactly as last typed (blank: `content` as amp.yaml);
+    it is kept even when it does not parse, so nothing typed is ever lost, and `content`
+    follows it whenever it reads as this integration. The base snapshot's revision is the base
+    of the draft's deploy. A draft is deleted when its deploy succeeds: the deploy record keeps
+    the amp.yaml, who deployed it and why, and the new version is a snapshot.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    content = models.JSONField()
+    text = models.TextField(blank=True)
+    base_snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "user"], name="one_draft_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s draft of {self.integration}"
+
+    @classmethod
+    def start(cls, integration: Integration, user: Any) -> Draft:
+        """An unsaved draft of `integration`'s latest version, for `user`."""
+        latest = (
+            Snapshot.objects.get(pk=integration.latest_snapshot_id)
+            if integration.latest_snapshot_id
+            else None
+        )
+        return cls(
+            integration=integration,
+            user=user,
+            content=latest.content if latest else {"name": integration.name},
+            base_snapshot=latest,
+        )
+
+    @property
+    def spec_version(self) -> str:
+        base = self.base_snapshot
+        return (base.spec_version if base else "") or "1.0.0"
+
+    def amp_yaml(self) -> str:
+        """The amp.yaml being edited: the text as typed, else the content's."""
+        return self.text or self.content_amp_yaml()
+
+    def content_amp_yaml(self) -> str:
+        return build_manifest_yaml([self.content], spec_version=self.spec_version)
+
+    @property
+    def base_revision(self) -> str | None:
+        return self.base_snapshot.revision_id if self.base_snapshot else None
+
+    def base_revisions(self) -> dict[str, str | None]:
+        """The deploy's base: the revision this draft started from."""
+        return {self.integration.name: self.base_revision}
+
+    def remote_changed(self) -> bool:
+        """Whether the integration has a newer version than the one this draft started from."""
+        latest = self.integration.latest_snapshot_id
+        if latest is None or latest == self.base_snapshot_id:
+            return False
+        latest_revision = Snapshot.objects.filter(pk=latest).values_list("revision_id", flat=True)
+        return latest_revision.first() != self.base_revision
+
+    def take_amp_yaml(self, text: str) -> list[ValidationIssue]:
+        """Keep `text` as typed and, when it reads as this integration, follow it in `content`.
+
+        Returns its issues (see `read_text`).
+        """
+        content, issues = self.read_text(text)
+        self.text = text
+        if content is not None:
+            self.content = content
+        self.save()
+        return issues
+
+    def read_text(self, text: str) -> tuple[dict[str, Any] | None, list[ValidationIssue]]:
+        """The content `text` declares for this draft (None: none), and its issues: the
+        validator's, and one more when the text cannot be this integration's."""
+        result = validate_manifest(text)
+        issues = list(result.issues)
+        content = self.content_of(result.manifest)
+        if result.manifest is not None and content is None:
+            issues.append(
+                ValidationIssue(
+                    severity=Severity.ERROR,
+                    rule="draft-one-integration",
+                    path="integrations",
+                    message=f"This draft edits {self.integration.name!r}: declare that one "
+                    "integration, under that name.",
+                )
+            )
+        return content, issues
+
+    def content_of(self, manifest: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The one integration a parsed amp.yaml declares, if it is this draft's."""
+        declared = manifest.get("integrations") if isinstance(manifest, dict) else None
+        if not isinstance(declared, list) or len(declared) != 1:
+            return None
+        content = declared[0]
+        if not isinstance(content, dict) or content.get("name") != self.integration.name:
+            return None
+        return content
+
+    def text_follows_content(self) -> bool:
+        """Whether `content` holds all the typed text says, so a form may rewrite the text."""
+        if not self.text:
+            return True
+        return self.content_of(validate_manifest(self.text).manifest) == self.content
+
+    def set_display_name(self, display_name: str) -> None:
+        content = {key: value for key, value in self.content.items() if key != "displayName"}
+        if display_name:
+            # Where amp.yaml files usually have it: after the provider.
+            at = list(content).index("provider") + 1 if "provider" in content else len(content)
+            items = list(content.items())
+            items.insert(at, ("displayName", display_name))
+            content = dict(items)
+        self.content = content
+        self.text = ""
+        self.save()
+
+    def close_after(self, record: DeployRecord) -> bool:
+        """Delete this draft if `record` deployed it; whether it did."""
+        if record.outcome != DeployRecord.Outcome.SUCCEEDED:
+            return False
+        self.delete()
+        return True
+
+    def rebase(self, onto: Snapshot, content: dict[str, Any]) -> None:
+        """Start from `onto` now, with `content` (the draft's change merged onto it)."""
+        self.base_snapshot = onto
+        self.content = content
+        self.text = ""
+        self.save()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from integrations.views import browse, deploys, history, listing
+from integrations.views import browse, deploys, editor, history, listing
 
 app_name = "integrations"
 urlpatterns = [
@@ -23,4 +23,9 @@ urlpatterns = [
         name="restore",
     ),
     path("<int:pk>/copy/", deploys.copy_to_project, name="copy"),
+    path("<int:pk>/edit/", editor.edit_integration, name="edit"),
+    path("<int:pk>/edit/autosave/", editor.autosave, name="autosave"),
+    path("<int:pk>/edit/discard/", editor.discard_draft, name="discard"),
+    path("<int:pk>/edit/preview/", editor.preview_draft, name="preview-draft"),
+    path("<int:pk>/edit/rebase/", editor.rebase_draft, name="rebase"),
 ]

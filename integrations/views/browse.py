@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 
 from integrations.access import get_integration_for_user
 from integrations.ampersand.errors import AmpersandError
-from integrations.models import Integration, Snapshot
+from integrations.models import Draft, Integration, Snapshot
 from integrations.presenters import (
     FieldUse,
     IntegrationView,
@@ -118,6 +118,8 @@ def integration_detail(request: HttpRequest, pk: int, tab: str = "read") -> Http
         "snapshot_count": integration.snapshots.count,
         "tab": tab,
         "tabs": TABS,
+        # Evaluated only by the full page's header.
+        "drafts": Draft.objects.of(integration),
     }
     if tab == "installations" and snapshot:
         context.update(_installations(integration, snapshot))

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,10 +21,11 @@ from django.utils.http import content_disposition_header
 
 from integrations.access import get_integration_for_user, get_project_for_user
 from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.deploy.blast_radius import blast_radius
 from integrations.deploy.preview import preview_deploy
 from integrations.deploy.service import DeployBusy, deploy
-from integrations.forms import CopyTargetForm, DeployForm, ImportForm
-from integrations.models import DeployRecord, Integration, Project, Snapshot
+from integrations.forms import CopyTargetForm, DeployForm, ImportForm, amp_yaml_digest
+from integrations.models import DeployRecord, Draft, Integration, Project, Snapshot
 from integrations.permissions import Action
 from integrations.views.browse import safe_file_name
 from integrations.views.history import diff_sections
@@ -112,18 +114,40 @@ def _preview_or_deploy(
     title: str,
     back: str,
     back_label: str,
+    draft: Draft | None = None,
 ) -> HttpResponse:
+    """The preview of `amp_yaml`, and on its confirmation the deploy of exactly that text.
+
+    From a `draft`, the base is the revision the draft started from; its successful deploy
+    closes the draft, and a conflict leads to its rebase.
+    """
     form = None
     if request.method == "POST":
         form = DeployForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            # A draft changes as it is typed: its deploy needs the digest of what was shown.
+            if (data["previewed"] or draft) and data["previewed"] != amp_yaml_digest(amp_yaml):
+                # e.g. the draft was edited in another tab: deploy only what was shown.
+                messages.warning(
+                    request, "The amp.yaml changed since that preview: here is the new one."
+                )
+                return _render_preview(
+                    request,
+                    project=project,
+                    amp_yaml=amp_yaml,
+                    title=title,
+                    back=back,
+                    form=None,
+                    editable=kind == DeployRecord.Kind.IMPORT,
+                    draft=draft,
+                )
             try:
                 record = deploy(
                     project=project,
                     user=request.user,
                     amp_yaml=amp_yaml,
-                    base_revisions=data["base_revisions"],
+                    base_revisions=draft.base_revisions() if draft else data["base_revisions"],
                     reason=data["reason"],
                     destructive=data["destructive"],
                     kind=kind,
@@ -132,6 +156,15 @@ def _preview_or_deploy(
             except DeployBusy as error:
                 form.add_error(None, str(error))
             else:
+                if draft is not None and draft.close_after(record):
+                    messages.success(request, "Deployed: your draft is closed.")
+                elif draft is not None and record.outcome == DeployRecord.Outcome.CONFLICT:
+                    messages.warning(
+                        request,
+                        "Not deployed: someone changed this integration since your draft began. "
+                        "Your draft is kept; merge their change into it, then deploy again.",
+                    )
+                    return redirect("integrations:rebase", pk=draft.integration_id)
                 return redirect("deploy-record", pk=record.pk)
     return _render_preview(
         request,
@@ -142,6 +175,7 @@ def _preview_or_deploy(
         back_label=back_label,
         form=form,
         editable=kind == DeployRecord.Kind.IMPORT,
+        draft=draft,
     )
 
 
@@ -155,15 +189,25 @@ def _render_preview(
     back_label: str,
     form: DeployForm | None,
     editable: bool,
+    draft: Draft | None = None,
 ) -> HttpResponse:
     preview = preview_deploy(project, amp_yaml)
     if form is None:
         form = DeployForm(
             initial={
-                "base_revisions": preview.base_revisions,
+                "base_revisions": draft.base_revisions() if draft else preview.base_revisions,
                 "idempotency_key": uuid.uuid4().hex,
+                "previewed": amp_yaml_digest(amp_yaml),
             }
         )
+    rows = [
+        (
+            item,
+            diff_sections(item.diff),
+            blast_radius(project, item.diff, item.latest.integration_id) if item.latest else None,
+        )
+        for item in preview.integrations
+    ]
     context = {
         "project": project,
         "title": title,
@@ -172,7 +216,8 @@ def _render_preview(
         "preview": preview,
         "form": form,
         "editable": editable,
-        "rows": [(item, diff_sections(item.diff)) for item in preview.integrations],
+        "draft": draft,
+        "rows": rows,
     }
     context.update(numbered_lines(amp_yaml, (issue.line for issue in preview.result.issues)))
     return render(request, "integrations/deploy_preview.html", context)

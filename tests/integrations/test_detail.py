@@ -532,11 +532,12 @@ def test_every_page_runs_a_constant_number_of_queries(
     url = (
         tab_url(integration, tab) if tab else reverse("integrations:detail", args=[integration.pk])
     )
-    # session, user, the integration with its project and snapshot, (full page) the count, and
-    # the snapshot's JSON only while its tab is not rendered yet (the installations tab needs it
-    # only when the live API answers, which it does not here)
+    # session, user, the integration with its project and snapshot, (full page) the count, the
+    # drafts with their users, the user's role (for the Edit link), and the snapshot's JSON only
+    # while its tab is not rendered yet (the installations tab needs it only when the live API
+    # answers, which it does not here)
     rendered_from_snapshot = tab != "installations"
-    with django_assert_num_queries(5 if rendered_from_snapshot else 4):
+    with django_assert_num_queries(7 if rendered_from_snapshot else 6):
         viewer_client.get(url)
     with django_assert_num_queries(3):
         viewer_client.get(url, headers=HTMX)

@@ -1,0 +1,485 @@
+"""The integration editor: drafts saved as typed, previewed, deployed, merged (emulator)."""
+
+from __future__ import annotations
+
+import copy
+import html as html_module
+import re
+
+import pytest
+import yaml
+from django.test import Client
+
+from emulator.models import Installation as RemoteInstallation
+from emulator.models import Integration as RemoteIntegration
+from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.models import DeployRecord, Draft, Membership, Snapshot
+from integrations.services import sync_project
+from tests.integrations.conftest import connected_project, seed_remote
+from tests.integrations.test_deploy_pages import form_fields as deploy_form_fields
+
+HTMX = {"headers": {"HX-Request": "true"}}
+
+
+@pytest.fixture
+def seeded(emulator_api):
+    return seed_remote(emulator_api, integrations=3, seed=7)
+
+
+@pytest.fixture
+def project(seeded):
+    project = connected_project(seeded)
+    sync_project(project=project)
+    return project
+
+
+@pytest.fixture
+def teammate(django_user_model, project):
+    user = django_user_model.objects.create_user("teammate", password="pw-teammate-1")
+    Membership.objects.create(user=user, project=project, role=Membership.Role.EDITOR)
+    return user
+
+
+@pytest.fixture
+def teammate_client(teammate):
+    client = Client()
+    client.force_login(teammate)
+    return client
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of the preview's deploy form, the previewed digest included."""
+    match = re.search(r'name="previewed" value="([0-9a-f]{64})"', html)
+    assert match, "no previewed input"
+    return {**deploy_form_fields(html), "previewed": match.group(1)}
+
+
+def reading(project):
+    for integration in project.integrations.select_related("latest_snapshot").order_by("name"):
+        if integration.latest_snapshot.content.get("read") and integration.provider not in (
+            "snowflake",
+            "google",
+        ):
+            return integration
+    raise AssertionError("no integration that reads")
+
+
+def urls(integration) -> dict[str, str]:
+    base = f"/integrations/{integration.pk}/edit/"
+    return {
+        "edit": base,
+        "autosave": f"{base}autosave/",
+        "discard": f"{base}discard/",
+        "preview": f"{base}preview/",
+        "rebase": f"{base}rebase/",
+    }
+
+
+def with_backfill(integration, days: int) -> str:
+    content = copy.deepcopy(integration.latest_snapshot.content)
+    content["read"]["objects"][0]["backfill"] = {"defaultPeriod": {"days": days}}
+    return build_manifest_yaml([content])
+
+
+def deploy_draft(client, integration, reason: str = ""):
+    page = client.get(urls(integration)["preview"])
+    assert page.status_code == 200
+    return client.post(
+        urls(integration)["preview"], {**form_fields(page.content.decode()), "reason": reason}
+    )
+
+
+# --- Drafts --------------------------------------------------------------------------------------
+
+
+def test_opening_the_editor_shows_the_latest_amp_yaml_and_makes_no_draft(project, editor_client):
+    integration = reading(project)
+
+    page = editor_client.get(urls(integration)["edit"])
+
+    assert page.status_code == 200
+    text = html_module.unescape(page.content.decode())
+    assert integration.latest_snapshot.amp_yaml().splitlines()[3] in text
+    assert not Draft.objects.exists()
+
+
+def test_autosave_keeps_invalid_text_as_typed_and_answers_its_issues_with_lines(
+    project, editor, editor_client
+):
+    integration = reading(project)
+    broken = integration.latest_snapshot.amp_yaml() + "\n  - this: [is not closed\n"
+
+    answer = editor_client.post(urls(integration)["autosave"], {"text": broken}, **HTMX)
+
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "Saved to your draft" in html
+    assert "yaml-syntax" in html
+    assert re.search(r"line \d+", html)
+    draft = Draft.objects.get(user=editor, integration=integration)
+    assert draft.text == broken
+    assert draft.content == integration.latest_snapshot.content  # the last readable version
+    assert draft.base_revision == integration.latest_snapshot.revision_id
+
+
+def test_autosave_of_readable_text_moves_the_content_along(project, editor, editor_client):
+    integration = reading(project)
+
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+
+    draft = Draft.objects.get(user=editor)
+    assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+
+
+def test_a_reload_shows_the_draft_as_typed(project, editor_client):
+    integration = reading(project)
+    typed = "specVersion: 1.0.0\nintegrations:\n  - name: half typed\n    provider: [\n"
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+
+    page = editor_client.get(urls(integration)["edit"]).content.decode()
+
+    assert html_module.escape(typed, quote=False) in page
+    assert "Discard draft" in page
+    assert "yaml-syntax" in page
+
+
+def test_autosave_without_javascript_saves_and_comes_back_to_the_editor(project, editor_client):
+    integration = reading(project)
+
+    answer = editor_client.post(urls(integration)["autosave"], {"text": "junk: ["})
+
+    assert answer.status_code == 302
+    assert answer["Location"] == urls(integration)["edit"]
+    assert Draft.objects.get().text == "junk: ["
+
+
+def test_the_display_name_form_and_the_amp_yaml_edit_the_same_draft(project, editor, editor_client):
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+
+    answer = editor_client.post(urls(integration)["edit"], {"display_name": "Sales CRM"}, **HTMX)
+
+    assert answer.status_code == 200
+    assert 'id="editor-forms"' in answer.content.decode()
+    draft = Draft.objects.get(user=editor)
+    assert draft.content["displayName"] == "Sales CRM"
+    assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+    declared = yaml.safe_load(draft.amp_yaml())["integrations"][0]
+    assert declared["displayName"] == "Sales CRM"
+    assert declared["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+
+
+def test_the_display_name_form_works_without_javascript(project, editor, editor_client):
+    integration = reading(project)
+
+    answer = editor_client.post(urls(integration)["edit"], {"display_name": "Plain POST"})
+
+    assert answer.status_code == 302
+    assert Draft.objects.get(user=editor).content["displayName"] == "Plain POST"
+
+
+def test_the_form_refuses_to_rewrite_unreadable_text_which_is_kept(project, editor, editor_client):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "integrations: ["}, **HTMX)
+
+    answer = editor_client.post(urls(integration)["edit"], {"display_name": "New name"})
+
+    assert answer.status_code == 200
+    assert "cannot read" in answer.content.decode()
+    draft = Draft.objects.get(user=editor)
+    assert draft.text == "integrations: ["
+    assert "displayName" not in draft.content or draft.content["displayName"] != "New name"
+
+
+def test_discarding_deletes_only_my_draft(project, editor, editor_client, teammate_client):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "mine"}, **HTMX)
+    teammate_client.post(urls(integration)["autosave"], {"text": "theirs"}, **HTMX)
+
+    answer = editor_client.post(urls(integration)["discard"])
+
+    assert answer.status_code == 302
+    assert list(Draft.objects.values_list("text", flat=True)) == ["theirs"]
+
+
+def test_others_see_that_a_draft_exists_and_whose(project, editor_client, teammate_client):
+    integration = reading(project)
+    teammate_client.post(urls(integration)["autosave"], {"text": "theirs"}, **HTMX)
+
+    detail = editor_client.get(f"/integrations/{integration.pk}/").content.decode()
+    editor_page = editor_client.get(urls(integration)["edit"]).content.decode()
+
+    assert "<strong>teammate</strong> has a draft" in detail
+    assert "<strong>teammate</strong> also has a draft" in editor_page
+    assert "theirs" not in editor_page
+
+
+def test_a_viewer_may_not_edit(project, viewer_client, editor):
+    integration = reading(project)
+    editor_client = Client()
+    editor_client.force_login(editor)
+    editor_client.post(urls(integration)["autosave"], {"text": "x"}, **HTMX)
+    pages = urls(integration)
+
+    assert viewer_client.get(pages["edit"]).status_code == 403
+    for name in ("edit", "autosave", "discard", "preview", "rebase"):
+        assert (
+            viewer_client.post(pages[name], {"text": "y", "display_name": "z"}).status_code == 403
+        )
+    assert Draft.objects.get().text == "x"
+    assert "/edit/" not in viewer_client.get(f"/integrations/{integration.pk}/").content.decode()
+
+
+# --- Preview and deploy --------------------------------------------------------------------------
+
+
+def test_a_draft_is_previewed_deployed_and_then_closed(project, editor, editor_client):
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+
+    preview = editor_client.get(urls(integration)["preview"]).content.decode()
+    assert "last 45 days" in preview
+    answer = deploy_draft(editor_client, integration, reason="a longer backfill")
+
+    record = DeployRecord.objects.latest()
+    assert answer["Location"] == f"/deploys/{record.pk}/"
+    assert (record.kind, record.outcome, record.reason) == (
+        "deploy",
+        "succeeded",
+        "a longer backfill",
+    )
+    remote = RemoteIntegration.objects.get(name=integration.name).latest_revision.content
+    assert remote["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+    assert not Draft.objects.exists()
+    integration.refresh_from_db()
+    assert integration.latest_snapshot.deploy == record
+
+
+def test_a_draft_deploy_submitted_twice_deploys_once(project, editor_client):
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+    page = editor_client.get(urls(integration)["preview"]).content.decode()
+    fields = form_fields(page)
+
+    first = editor_client.post(urls(integration)["preview"], fields)
+    second = editor_client.post(urls(integration)["preview"], fields)
+
+    assert first["Location"] == second["Location"]
+    assert DeployRecord.objects.count() == 1
+
+
+def test_a_draft_edited_after_its_preview_is_previewed_again_not_deployed(project, editor_client):
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+    fields = form_fields(editor_client.get(urls(integration)["preview"]).content.decode())
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 60)}, **HTMX
+    )
+
+    answer = editor_client.post(urls(integration)["preview"], fields)
+
+    assert answer.status_code == 200
+    assert "changed since that preview" in answer.content.decode()
+    assert not DeployRecord.objects.exists()
+
+
+def test_an_invalid_draft_fails_its_deploy_and_is_kept(project, editor, editor_client):
+    integration = reading(project)
+    content = copy.deepcopy(integration.latest_snapshot.content)
+    content["read"]["objects"][0]["schedule"] = "*/2 * * * *"
+    text = build_manifest_yaml([content])
+    editor_client.post(urls(integration)["autosave"], {"text": text}, **HTMX)
+
+    preview = editor_client.get(urls(integration)["preview"]).content.decode()
+
+    assert "breaks" in preview
+    assert "Deploy</button>" not in preview
+    assert Draft.objects.get(user=editor).text == text
+
+
+def test_two_editors_the_second_deploy_is_refused_then_merged_and_deployed(
+    project, editor, teammate, editor_client, teammate_client
+):
+    integration = reading(project)
+    base_revision = integration.latest_snapshot.revision_id
+    first_name = integration.latest_snapshot.content["read"]["objects"][0]["objectName"]
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+    teammate_client.post(urls(integration)["edit"], {"display_name": "Teammate's name"})
+    mine_preview = editor_client.get(urls(integration)["preview"]).content.decode()
+    assert deploy_draft(teammate_client, integration).status_code == 302
+
+    answer = editor_client.post(urls(integration)["preview"], form_fields(mine_preview))
+
+    assert answer["Location"] == urls(integration)["rebase"]
+    record = DeployRecord.objects.latest()
+    assert record.outcome == "conflict"
+    assert record.user == editor
+    draft = Draft.objects.get(user=editor)  # nothing I typed is lost
+    assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+    assert draft.base_revision == base_revision
+    editor_page = editor_client.get(urls(integration)["edit"]).content.decode()
+    assert "changed since your draft began" in editor_page
+    rebase = editor_client.get(answer["Location"]).content.decode()
+    assert "display name changed" in rebase  # their change
+    assert "backfill" in rebase  # mine
+    assert "No conflict" in rebase
+
+    merged = editor_client.post(urls(integration)["rebase"], {})
+
+    assert merged.status_code == 302
+    draft.refresh_from_db()
+    integration.refresh_from_db()
+    assert draft.base_snapshot_id == integration.latest_snapshot_id
+    assert draft.content["displayName"] == "Teammate's name"
+    assert deploy_draft(editor_client, integration).status_code == 302
+    remote = RemoteIntegration.objects.get(name=integration.name).latest_revision.content
+    assert remote["displayName"] == "Teammate's name"
+    assert remote["read"]["objects"][0]["objectName"] == first_name
+    assert remote["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+
+
+def test_a_conflict_on_one_setting_is_chosen_by_the_user(
+    project, editor, teammate, editor_client, teammate_client
+):
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+    teammate_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 90)}, **HTMX
+    )
+    deploy_draft(teammate_client, integration)
+
+    page = editor_client.get(urls(integration)["rebase"]).content.decode()
+
+    assert "1 conflict" in page
+    key = re.search(r'name="(c[0-9a-f]{12})" value="remote"', page).group(1)
+    editor_client.post(urls(integration)["rebase"], {key: "remote"})
+    draft = Draft.objects.get(user=editor)
+    assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 90}}
+    assert draft.base_snapshot_id == Snapshot.objects.filter(integration=integration).latest().pk
+
+
+# --- Blast radius --------------------------------------------------------------------------------
+
+
+def test_the_preview_names_the_customers_a_removed_object_touches(project, editor_client):
+    integration = reading(project)
+    content = copy.deepcopy(integration.latest_snapshot.content)
+    removed = content["read"]["objects"].pop(0)["objectName"]
+    if not content["read"]["objects"]:
+        content["proxy"] = {"enabled": True}
+    editor_client.post(
+        urls(integration)["autosave"], {"text": build_manifest_yaml([content])}, **HTMX
+    )
+    installations = RemoteInstallation.objects.filter(integration__name=integration.name)
+    selecting = [
+        i.group.get("groupName") or i.group["groupRef"]
+        for i in installations
+        if removed in i.config["content"].get("read", {}).get("objects", {})
+    ]
+    assert selecting, "the seed gives every installation the first read object"
+
+    page = html_module.unescape(editor_client.get(urls(integration)["preview"]).content.decode())
+
+    assert f"{len(selecting)} of {installations.count()} customer" in page
+    for name in selecting:
+        assert name in page
+
+
+def test_the_preview_still_works_when_installations_cannot_be_read(project, editor_client):
+    integration = reading(project)
+    content = copy.deepcopy(integration.latest_snapshot.content)
+    content["read"]["objects"][0]["requiredFields"] = []
+    editor_client.post(
+        urls(integration)["autosave"], {"text": build_manifest_yaml([content])}, **HTMX
+    )
+    project.api_url = "http://127.0.0.1:9/v1"
+    project.save()
+
+    page = editor_client.get(urls(integration)["preview"])
+
+    assert page.status_code == 200
+    assert "Customers affected: unknown" in page.content.decode()
+
+
+# --- Junk input ----------------------------------------------------------------------------------
+
+JUNK = [
+    "",
+    "\x00\x01",
+    "a" * 5000,
+    "{{ }} {% %}",
+    "integrations:\n  - name: [1, 2]\n",
+    "specVersion: 1.0.0\nintegrations: 7\n",
+    "- - - -",
+    "&a [*a, *a]",
+    "x" * (1024 * 1024 + 1),
+]
+
+
+@pytest.mark.parametrize("junk", JUNK)
+def test_junk_input_gives_form_errors_never_a_server_error(project, editor_client, junk):
+    integration = reading(project)
+    pages = urls(integration)
+
+    for method, url, data in (
+        ("post", pages["autosave"], {"text": junk}),
+        ("post", pages["edit"], {"display_name": junk}),
+        (
+            "post",
+            pages["preview"],
+            {"base_revisions": junk, "idempotency_key": junk, "previewed": junk},
+        ),
+        ("post", pages["rebase"], {"c000": junk}),
+        ("get", pages["edit"], {"display_name": junk[:100]}),
+    ):
+        answer = getattr(editor_client, method)(url, data, **HTMX)
+        assert answer.status_code < 500, (url, answer.status_code)
+    assert editor_client.get(pages["edit"]).status_code == 200
+    assert editor_client.get(pages["preview"]).status_code < 500
+
+
+def test_a_deploy_that_fails_at_ampersand_keeps_the_draft(project, editor, editor_client):
+    integration = reading(project)
+    text = with_backfill(integration, 45)
+    editor_client.post(urls(integration)["autosave"], {"text": text}, **HTMX)
+    fields = form_fields(editor_client.get(urls(integration)["preview"]).content.decode())
+    project.api_url = "http://127.0.0.1:9/v1"
+    project.save()
+
+    answer = editor_client.post(urls(integration)["preview"], fields)
+
+    record = DeployRecord.objects.get()
+    assert answer["Location"] == f"/deploys/{record.pk}/"
+    assert record.outcome == "failed"
+    assert Draft.objects.get(user=editor).text == text
+
+
+def test_the_merge_waits_until_the_typed_text_can_be_read(
+    project, editor, editor_client, teammate_client
+):
+    integration = reading(project)
+    typed = with_backfill(integration, 45) + "\n  broken: [\n"
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+    teammate_client.post(urls(integration)["edit"], {"display_name": "Theirs"})
+    deploy_draft(teammate_client, integration)
+
+    answer = editor_client.post(urls(integration)["rebase"], {})
+
+    assert answer["Location"] == urls(integration)["edit"]
+    draft = Draft.objects.get(user=editor)
+    assert draft.text == typed
+    assert draft.base_snapshot_id != integration.snapshots.latest().pk
