@@ -138,6 +138,7 @@ def _preview_or_deploy(
                     amp_yaml=amp_yaml,
                     title=title,
                     back=back,
+                    back_label=back_label,
                     form=None,
                     editable=kind == DeployRecord.Kind.IMPORT,
                     draft=draft,
