@@ -12,7 +12,21 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 
-class UndecryptableKey(Exception):
+class ApiKeyUnavailable(Exception):
+    """No API key may be sent for the project; nothing is sent."""
+
+    # Read like an AmpersandError's problem where pages show one.
+    title = "API key unusable"
+    request_id = ""
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    detail = message
+
+
+class UndecryptableKey(ApiKeyUnavailable):
     """The stored key was encrypted under another SECRET_KEY: set it again."""
 
 
