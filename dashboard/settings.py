@@ -214,6 +214,10 @@ LOGGING = {
 AMPERSAND_EMULATOR = env_bool("AMPERSAND_EMULATOR", False)
 if AMPERSAND_EMULATOR and not DEBUG:
     raise ImproperlyConfigured("AMPERSAND_EMULATOR=1 is for development and tests only.")
+# Whether /emulator/ is routed at all: never in production (DJANGO_DEBUG=0). Decided here, as
+# the settings load: tests run with DEBUG turned off later and switch AMPERSAND_EMULATOR per
+# test, which each emulator view checks on every request.
+AMPERSAND_EMULATOR_ROUTED = DEBUG
 # Fault injection for the emulator, in the syntax of its X-Emulator-Faults header.
 AMPERSAND_EMULATOR_FAULTS = env_str("AMPERSAND_EMULATOR_FAULTS")
 
