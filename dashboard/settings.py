@@ -51,6 +51,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY to be set.")
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
+# Former SECRET_KEYs, newest first, while sessions and stored API keys move to the current one
+# (`manage.py reencrypt_api_keys`).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []

@@ -162,6 +162,12 @@ class Project(models.Model):
     def set_api_key(self, raw_key: str) -> None:
         self.api_key_encrypted = secrets.encrypt(raw_key) if raw_key else ""
 
+    def reencrypt_api_key(self) -> None:
+        """The stored key encrypted again under the current SECRET_KEY (after a rotation)."""
+        if self.api_key_encrypted:
+            self.api_key_encrypted = secrets.reencrypt(self.api_key_encrypted)
+            self.save(update_fields=["api_key_encrypted"])
+
     def get_api_key(self) -> str:
         """The key to send to `base_url`; raises ApiKeyUnavailable rather than misplace one.
 
