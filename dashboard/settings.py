@@ -195,13 +195,16 @@ REST_FRAMEWORK = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# What is rendered from a snapshot never changes, so pages keep it here (per process).
+# What is rendered from a snapshot never changes, so pages keep it here (per process). The
+# memory it takes is bounded by MAX_ENTRIES times the largest entry: list pages keep pieces of
+# at most LIST_CACHE_MAX_PIECE_CHARS characters (a page of 50 rows is about 40,000).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 20_000)},
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 5_000)},
     }
 }
+LIST_CACHE_MAX_PIECE_CHARS = env_int("LIST_CACHE_MAX_PIECE_CHARS", 100_000)
 
 LOGGING = {
     "version": 1,
