@@ -22,9 +22,9 @@ from integrations.models import Integration, Membership, Project, Snapshot
 
 PER_PAGE = 50
 ROW_TEMPLATE = "integrations/list.html#row"
-ROW_CACHE_PREFIX = "ampdash:list-row:v1"
-PAGE_CACHE_PREFIX = "ampdash:list-page:v1"
-FILTERS_CACHE_PREFIX = "ampdash:list-filters:v1"
+ROW_CACHE_PREFIX = "ampdash:list-row:v2"
+PAGE_CACHE_PREFIX = "ampdash:list-page:v2"
+FILTERS_CACHE_PREFIX = "ampdash:list-filters:v2"
 
 
 class ListedRow(NamedTuple):

@@ -26,7 +26,9 @@ HTMX = {"HX-Request": "true"}
 
 def names(response) -> list[str]:
     """The integration names in the rows of a list response, in order."""
-    cells = re.findall(r'<td class="cell-name">\s*<a href="[^"]*">([^<]*)</a>', response.text)
+    cells = re.findall(
+        r'<td class="cell-name">\s*<a href="[^"]*"><bdi>([^<]*)</bdi></a>', response.text
+    )
     return [html.unescape(cell) for cell in cells]
 
 
@@ -489,7 +491,7 @@ def test_empty_project_says_how_to_fetch_integrations(viewer_client, project):
 def test_no_match_says_what_search_looks_in(viewer_client, crm_integrations):
     response = viewer_client.get(LIST_URL, {"q": "nothing-like-this"})
 
-    assert "No integration matches “nothing-like-this”." in response.text
+    assert "No integration matches “<bdi>nothing-like-this</bdi>”." in response.text
     assert "field names and mapToNames" in response.text
 
 
