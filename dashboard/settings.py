@@ -196,8 +196,8 @@ REST_FRAMEWORK = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # What is rendered from a snapshot never changes, so pages keep it here (per process). The
-# memory it takes is bounded by MAX_ENTRIES times the largest entry: list pages keep pieces of
-# at most LIST_CACHE_MAX_PIECE_CHARS characters (a page of 50 rows is about 40,000).
+# memory it takes is bounded by MAX_ENTRIES times the largest entry: the list keeps pieces of at
+# most LIST_CACHE_MAX_PIECE_CHARS characters (larger ones are served, not kept).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
