@@ -28,12 +28,13 @@ PYTHON ?= $(shell $(find_python))
 export AMPERSAND_EMULATOR ?= 1
 export PORT
 
-.PHONY: help run test lint format bench chromium wrk
+.PHONY: help run test lint audit format bench chromium wrk
 
 help:
 	@echo "make run    serve ampdash on http://127.0.0.1:$(PORT)/ against the emulator, with demo data"
 	@echo "make test   run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint   ruff check and ruff format --check"
+	@echo "make audit  bandit on the code, pip-audit on requirements.txt (README: Security checks)"
 	@echo "make bench  run the benchmarks in bench/"
 
 $(PY):
@@ -74,6 +75,9 @@ test: $(VENV)/.installed-dev chromium
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+audit: $(VENV)/.installed-dev
+	VENV=$(VENV) .ci/audit
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .

@@ -50,7 +50,10 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY to be set.")
-    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105  # nosec B105
+# Former SECRET_KEYs, newest first, while sessions and stored API keys move to the current one
+# (`manage.py reencrypt_api_keys`).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
@@ -192,13 +195,16 @@ REST_FRAMEWORK = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# What is rendered from a snapshot never changes, so pages keep it here (per process).
+# What is rendered from a snapshot never changes, so pages keep it here (per process). The
+# memory it takes is bounded by MAX_ENTRIES times the largest entry: the list keeps pieces of at
+# most LIST_CACHE_MAX_PIECE_CHARS characters (larger ones are served, not kept).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 20_000)},
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 5_000)},
     }
 }
+LIST_CACHE_MAX_PIECE_CHARS = env_int("LIST_CACHE_MAX_PIECE_CHARS", 100_000)
 
 LOGGING = {
     "version": 1,
@@ -214,6 +220,10 @@ LOGGING = {
 AMPERSAND_EMULATOR = env_bool("AMPERSAND_EMULATOR", False)
 if AMPERSAND_EMULATOR and not DEBUG:
     raise ImproperlyConfigured("AMPERSAND_EMULATOR=1 is for development and tests only.")
+# Whether /emulator/ is routed at all: never in production (DJANGO_DEBUG=0). Decided here, as
+# the settings load: tests run with DEBUG turned off later and switch AMPERSAND_EMULATOR per
+# test, which each emulator view checks on every request.
+AMPERSAND_EMULATOR_ROUTED = DEBUG
 # Fault injection for the emulator, in the syntax of its X-Emulator-Faults header.
 AMPERSAND_EMULATOR_FAULTS = env_str("AMPERSAND_EMULATOR_FAULTS")
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("integrations/", include("integrations.urls")),
     path("api/", include("integrations.api.urls")),
-    # Every emulator view answers 404 unless settings.AMPERSAND_EMULATOR is on.
-    path("emulator/v1/", include("emulator.urls")),
 ]
+if settings.AMPERSAND_EMULATOR_ROUTED:
+    # Development and tests only; each emulator view also answers 404 unless
+    # settings.AMPERSAND_EMULATOR is on.
+    urlpatterns.append(path("emulator/v1/", include("emulator.urls")))

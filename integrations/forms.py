@@ -230,6 +230,29 @@ class IntegrationFilterForm(forms.Form):
                 providers.add(provider)
         return cls(data, projects=list(projects.values()), providers=sorted(providers))
 
+    @classmethod
+    def read_params(cls, data: Any) -> dict[str, str]:
+        """What the list reads of `data`, without a query: the parameters it knows, each
+        normalised as the form cleans it, defaults left out, in the fields' order.
+
+        The choices of projects and providers are not checked here (they need the user's
+        projects): a value they refuse stays in, and is refused when the page is rendered.
+        The list's cache keys on this, so ignored or respelled input makes no new entry.
+        """
+        form = cls(data, projects=[], providers=[])
+        form.cleaned_data = {}
+        params = {}
+        for name, field in form.fields.items():
+            raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+            form.cleaned_data[name] = field.to_python(raw)
+            if clean := getattr(form, f"clean_{name}", None):
+                form.cleaned_data[name] = clean()
+            value = form.cleaned_data[name]
+            if value == getattr(IntegrationListQuery, name) or value in ("", None, False):
+                continue
+            params[name] = "1" if value is True else str(value)
+        return params
+
     def clean_q(self) -> str:
         return normalise_query(self.cleaned_data["q"])
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import json
 import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
@@ -48,13 +51,51 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         return self.filter(memberships__user=user, memberships__role__in=roles).distinct()
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "localhost."})
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or localhost: development, tests and benchmarks."""
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_api_url(value: str) -> None:
+    """An API URL must be https://; plain http:// only reaches a loopback address."""
+    if not value:
+        return
+    parts = urlsplit(value)
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(parts.hostname)):
+        return
+    raise ValidationError(
+        "The API URL must start with https:// "
+        "(http:// is accepted only for 127.0.0.1, ::1 or localhost).",
+        code="insecure_api_url",
+    )
+
+
+class MissingApiKey(secrets.ApiKeyUnavailable):
+    """The project talks to its own API URL but has no key of its own."""
+
+
 class Project(models.Model):
     name = models.SlugField(max_length=100, unique=True, help_text="Local name, e.g. demo or prod.")
     ampersand_project = models.CharField(
         "Ampersand project", max_length=200, help_text="The project's id or name at Ampersand."
     )
     api_url = models.URLField(
-        "API base URL", max_length=500, blank=True, help_text="Blank: AMPERSAND_API_URL."
+        "API base URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_api_url],
+        help_text="Blank: AMPERSAND_API_URL. Another URL needs the project's own API key, "
+        "and changing it forgets the stored key.",
     )
     # Fernet token; blank means the key comes from the AMPERSAND_API_KEY environment variable.
     api_key_encrypted = models.TextField(blank=True, editable=False)
@@ -68,9 +109,56 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A key was given for one host: pointing the project elsewhere must not carry it
+        # there, whichever path changed the URL (admin, form, shell). A key set together
+        # with the new URL is kept.
+        if not self._state.adding:
+            saved_url, saved_key = self._saved_credentials()
+            moved = not same_url(self.base_url, saved_url or settings.AMPERSAND_API_URL)
+            if moved and self.api_key_encrypted == saved_key:
+                self.api_key_encrypted = ""
+                update_fields = kwargs.get("update_fields")
+                if update_fields is not None and "api_url" in update_fields:
+                    kwargs["update_fields"] = {*update_fields, "api_key_encrypted"}
+        super().save(*args, **kwargs)
+        self._remember_saved_credentials()
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Project:
+        project = super().from_db(db, field_names, values, **kwargs)
+        project._remember_saved_credentials()
+        return project
+
+    def clean(self) -> None:
+        self.api_url = self.api_url.strip()
+        if self.uses_environment_api:
+            # One spelling of "the environment's API": blank.
+            self.api_url = ""
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_saved_credentials()
+
+    def _remember_saved_credentials(self) -> None:
+        # Through __dict__: a deferred field is not loaded for this.
+        self._saved = (self.__dict__.get("api_url"), self.__dict__.get("api_key_encrypted"))
+
+    def _saved_credentials(self) -> tuple[str, str]:
+        saved = getattr(self, "_saved", (None, None))
+        if None in saved:  # loaded without them: ask the database
+            stored = Project.objects.filter(pk=self.pk).values_list("api_url", "api_key_encrypted")
+            return stored.first() or ("", "")
+        return saved
+
     @property
     def base_url(self) -> str:
         return self.api_url or settings.AMPERSAND_API_URL
+
+    @property
+    def uses_environment_api(self) -> bool:
+        """Whether the project talks to AMPERSAND_API_URL, the only host given AMPERSAND_API_KEY."""
+        return not self.api_url or same_url(self.api_url, settings.AMPERSAND_API_URL)
 
     @property
     def has_stored_api_key(self) -> bool:
@@ -79,10 +167,34 @@ class Project(models.Model):
     def set_api_key(self, raw_key: str) -> None:
         self.api_key_encrypted = secrets.encrypt(raw_key) if raw_key else ""
 
+    def reencrypt_api_key(self) -> None:
+        """The stored key encrypted again under the current SECRET_KEY (after a rotation)."""
+        if self.api_key_encrypted:
+            self.api_key_encrypted = secrets.reencrypt(self.api_key_encrypted)
+            self.save(update_fields=["api_key_encrypted"])
+
     def get_api_key(self) -> str:
+        """The key to send to `base_url`; raises ApiKeyUnavailable rather than misplace one.
+
+        The environment's key goes only to the environment's URL; a project pointed elsewhere
+        needs its own, and a URL that is not https:// (nor loopback) gets no key at all.
+        """
+        try:
+            validate_api_url(self.api_url)
+        except ValidationError as error:
+            raise MissingApiKey(f"Project {self.name}: {error.messages[0]}") from None
         if self.api_key_encrypted:
             return secrets.decrypt(self.api_key_encrypted)
-        return settings.AMPERSAND_API_KEY
+        if self.uses_environment_api:
+            return settings.AMPERSAND_API_KEY
+        raise MissingApiKey(
+            f"Project {self.name} uses its own API URL and has no API key of its own: "
+            "set one (AMPERSAND_API_KEY is sent only to AMPERSAND_API_URL)."
+        )
+
+
+def same_url(first: str, second: str) -> bool:
+    return first.strip().rstrip("/") == second.strip().rstrip("/")
 
 
 class Membership(models.Model):

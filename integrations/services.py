@@ -27,7 +27,7 @@ from integrations.models import (
     Snapshot,
     SyncRun,
 )
-from integrations.secrets import UndecryptableKey
+from integrations.secrets import ApiKeyUnavailable
 from integrations.snapshots import SnapshotWriter, refresh_integration
 from integrations.sync_work import work_on, worked_out
 
@@ -171,7 +171,7 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
     except AmpersandError as error:
         _finish_failed(run, title=error.title or type(error).__name__, error=error)
         return run
-    except UndecryptableKey as error:
+    except ApiKeyUnavailable as error:
         _finish_failed(run, title="API key unusable", error=error)
         return run
     except Exception as error:

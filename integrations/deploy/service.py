@@ -36,7 +36,7 @@ from integrations.ampersand.errors import (
 from integrations.ampersand.manifest import Severity, ValidationIssue, validate_manifest
 from integrations.diff import diff_contents
 from integrations.models import DeployRecord, Integration, Project, Snapshot, canonical_hash
-from integrations.secrets import UndecryptableKey
+from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for, process_is_alive, this_worker
 from integrations.snapshots import store_versions
 
@@ -105,7 +105,7 @@ def deploy(
         _carry_out(record, contents)
     except AmpersandError as error:
         _finish(record, DeployRecord.Outcome.FAILED, **problem_fields(error))
-    except UndecryptableKey as error:
+    except ApiKeyUnavailable as error:
         _finish(
             record,
             DeployRecord.Outcome.FAILED,

@@ -28,7 +28,7 @@ from integrations.presenters import (
     present_content,
     present_installation,
 )
-from integrations.secrets import UndecryptableKey
+from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for
 
 TABS: Final = (
@@ -148,7 +148,7 @@ def _installations(integration: Integration, snapshot: Snapshot) -> dict[str, An
             integration.project, total_timeout=INSTALLATIONS_TOTAL_TIMEOUT, max_retries=1
         ) as client:
             installations = client.list_installations(integration.remote_id)
-    except (AmpersandError, UndecryptableKey) as error:
+    except (AmpersandError, ApiKeyUnavailable) as error:
         return {"installations": [], "installations_error": error}
     content = snapshot.content
     return {

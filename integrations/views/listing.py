@@ -3,13 +3,15 @@ from __future__ import annotations
 import hashlib
 import math
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Subquery, Window
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -20,9 +22,9 @@ from integrations.models import Integration, Membership, Project, Snapshot
 
 PER_PAGE = 50
 ROW_TEMPLATE = "integrations/list.html#row"
-ROW_CACHE_PREFIX = "ampdash:list-row:v1"
-PAGE_CACHE_PREFIX = "ampdash:list-page:v1"
-FILTERS_CACHE_PREFIX = "ampdash:list-filters:v1"
+ROW_CACHE_PREFIX = "ampdash:list-row:v2"
+PAGE_CACHE_PREFIX = "ampdash:list-page:v2"
+FILTERS_CACHE_PREFIX = "ampdash:list-filters:v2"
 
 
 class ListedRow(NamedTuple):
@@ -56,18 +58,26 @@ SNAPSHOT_FIELDS = (
 
 @login_required
 def integration_list(request: HttpRequest) -> HttpResponse:
-    # What the page shows follows from the query string and the user's projects as they are
-    # now (see listed_version): the same key, the same HTML. An htmx request (typing in the
-    # search box) needs only the results.
+    # What the page shows follows from the parameters it reads (normalised) and the user's
+    # projects as they are now (see listed_version): the same key, the same HTML. An htmx
+    # request (typing in the search box) needs only the results.
     partial = request.htmx and not request.htmx.history_restore_request
     wanted = ("results",) if partial else ("results", "controls")
-    page_key = list_cache_key(request)
+    params = IntegrationFilterForm.read_params(request.GET)
+    page_key = list_cache_key(params, request.user)
     keys = {name: f"{page_key}:{name}" for name in wanted}
     found = cache.get_many(keys.values())
     pieces = {name: found[key] for name, key in keys.items() if key in found}
     if missing := [name for name in wanted if name not in pieces]:
-        fresh = render_list(request, missing)
-        cache.set_many({keys[name]: piece for name, piece in fresh.items()}, timeout=None)
+        # Rendered from the normalised parameters, so that all the input sharing a key
+        # renders the same page.
+        form = IntegrationFilterForm.for_user(QueryDict(urlencode(params)), request.user)
+        fresh = render_list(form, missing)
+        # Input the list ignored is reported on the page, which echoes it: never kept, so
+        # junk cannot fill the cache.
+        if form.is_valid():
+            storable = {name: piece for name, piece in fresh.items() if fits_cache(piece)}
+            cache.set_many({keys[name]: piece for name, piece in storable.items()}, timeout=None)
         pieces |= fresh
     results, url = pieces["results"]
     if partial:
@@ -78,10 +88,17 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def list_cache_key(request: HttpRequest) -> str:
-    state = (sorted(request.GET.lists()), listed_version(request.user))
+def list_cache_key(params: dict[str, str], user: Any) -> str:
+    state = (sorted(params.items()), listed_version(user))
     digest = hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
     return f"{PAGE_CACHE_PREFIX}:{digest}"
+
+
+def fits_cache(piece: Any) -> bool:
+    """Whether a rendered piece is small enough to keep: MAX_ENTRIES times this bounds the
+    memory the list's pages take."""
+    html = piece[0] if isinstance(piece, tuple) else piece
+    return len(html) <= settings.LIST_CACHE_MAX_PIECE_CHARS
 
 
 def listed_version(user: Any) -> list[tuple[Any, ...]]:
@@ -116,10 +133,9 @@ MEMBER_WHERE = (
 )
 
 
-def render_list(request: HttpRequest, pieces: list[str]) -> dict[str, Any]:
+def render_list(form: IntegrationFilterForm, pieces: list[str]) -> dict[str, Any]:
     """The HTML of the list's regions named in `pieces`: "results" (with the URL of what they
     show) and "controls"."""
-    form = IntegrationFilterForm.for_user(request.GET, request.user)
     rendered: dict[str, Any] = {}
     if "controls" in pieces:
         rendered["controls"] = render_to_string(
@@ -158,6 +174,8 @@ def render_list(request: HttpRequest, pieces: list[str]) -> dict[str, Any]:
 def rendered_filters(form: IntegrationFilterForm) -> SafeString:
     """The filter controls' HTML (all but the search box), cached: their widgets cost more
     to render than the rest of the page, and typing a search does not change them."""
+    if not form.is_valid():  # shows the input it ignored: not kept
+        return render_to_string("integrations/list.html#filters", {"form": form})
     key = f"{FILTERS_CACHE_PREFIX}:{form.filters_key()}"
     return cache.get_or_set(
         key, lambda: render_to_string("integrations/list.html#filters", {"form": form}), None

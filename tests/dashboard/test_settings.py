@@ -48,3 +48,25 @@ def test_debug_accepts_only_clear_booleans():
     result = manage("check", DJANGO_DEBUG="maybe")
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be 0 or 1" in result.stderr
+
+
+ROUTES_EMULATOR = (
+    "from django.urls import Resolver404, resolve\n"
+    "try:\n"
+    "    resolve('/emulator/v1/providers')\n"
+    "    print('routed')\n"
+    "except Resolver404:\n"
+    "    print('not routed')\n"
+)
+
+
+def test_production_does_not_route_the_emulator():
+    result = manage("shell", "-c", ROUTES_EMULATOR, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("\nnot routed")
+
+
+def test_development_with_the_emulator_routes_it():
+    result = manage("shell", "-c", ROUTES_EMULATOR, AMPERSAND_EMULATOR="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("\nrouted")

@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from integrations.ampersand import AmpersandClient
@@ -25,7 +26,9 @@ HTMX = {"HX-Request": "true"}
 
 def names(response) -> list[str]:
     """The integration names in the rows of a list response, in order."""
-    cells = re.findall(r'<td class="cell-name">\s*<a href="[^"]*">([^<]*)</a>', response.text)
+    cells = re.findall(
+        r'<td class="cell-name">\s*<a href="[^"]*"><bdi>([^<]*)</bdi></a>', response.text
+    )
     return [html.unescape(cell) for cell in cells]
 
 
@@ -488,7 +491,7 @@ def test_empty_project_says_how_to_fetch_integrations(viewer_client, project):
 def test_no_match_says_what_search_looks_in(viewer_client, crm_integrations):
     response = viewer_client.get(LIST_URL, {"q": "nothing-like-this"})
 
-    assert "No integration matches “nothing-like-this”." in response.text
+    assert "No integration matches “<bdi>nothing-like-this</bdi>”." in response.text
     assert "field names and mapToNames" in response.text
 
 
@@ -734,3 +737,60 @@ def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):
     assert '"integrations_snapshotsearchtext"."text"' not in selected
     assert '"integrations_integration"."search_text"' not in selected
     assert '"integrations_snapshot"."read_count"' in selected
+
+
+def _cache_entries() -> dict[str, Any]:
+    from django.core.cache import cache
+
+    return dict(cache._cache)  # LocMemCache: key -> pickled value
+
+
+@pytest.mark.timeout(300)  # 10,000 requests: about a minute on a busy machine
+def test_junk_queries_do_not_grow_the_cache(viewer, project, settings):
+    # Cookie sessions: one query less per request, for 10,000 of them.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    client = Client()
+    client.force_login(viewer)
+    _store_many(project, 3)
+    client.get(LIST_URL)
+    client.get(LIST_URL, headers=HTMX)
+    baseline = _cache_entries()
+
+    # 10,000 distinct queries: parameters the list does not read, respellings of its
+    # defaults, and values it refuses (echoed on the page, so never kept).
+    junk = [
+        *({"utm": str(n)} for n in range(6_000)),
+        *({"q": " " * (n % 50), "page": f"0{n % 2}", "sort": "name", "x": n} for n in range(3_600)),
+        *({"state": f"bad{n}"} for n in range(200)),
+        *({"sort": f"bad{n}", "has_write": "garbage"} for n in range(200)),
+    ]
+    assert len({repr(sorted(query.items())) for query in junk}) == 10_000
+    for number, query in enumerate(junk):
+        response = client.get(LIST_URL, query, headers=HTMX if number % 10 else {})
+        assert response.status_code == 200
+
+    grown = _cache_entries()
+    assert set(grown) == set(baseline)
+    assert sum(map(len, grown.values())) == sum(map(len, baseline.values()))
+
+
+def test_respelled_queries_share_one_cache_entry(viewer_client, project):
+    _store_many(project, 3)
+    for query in (
+        {"q": "object1", "has_write": "1"},
+        {"q": "  object1 ", "has_write": "on", "page": "1", "sort": "name", "junk": "x"},
+        {"has_write": "yes", "q": "object1"},
+    ):
+        viewer_client.get(LIST_URL, query, headers=HTMX)
+    pages = [key for key in _cache_entries() if "list-page" in key]
+    assert len(pages) == 1
+
+
+def test_a_results_piece_too_large_for_the_cache_is_served_but_not_kept(
+    viewer_client, project, settings
+):
+    settings.LIST_CACHE_MAX_PIECE_CHARS = 100
+    _store_many(project, 3)
+    response = viewer_client.get(LIST_URL, headers=HTMX)
+    assert names(response) == ["sync-0", "sync-1", "sync-2"]
+    assert not [key for key in _cache_entries() if "list-page" in key]

@@ -4,9 +4,10 @@ import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
-from integrations.models import Project, Snapshot, canonical_hash
+from integrations.models import MissingApiKey, Project, Snapshot, canonical_hash
 from integrations.search import search_text
 from tests.integrations.conftest import integration_json, store_integration
 
@@ -175,3 +176,114 @@ def plain_search_text(raw: dict[str, Any]) -> str:
         if isinstance(word, str) and word.strip():
             words.setdefault(word.strip().lower(), None)
     return "\n".join(words)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example.com/v1",
+        "http://127.0.0.1:8000/emulator/v1",
+        "http://127.8.9.10/v1",
+        "http://[::1]:8000/v1",
+        "http://localhost:8000/v1",
+        "",
+    ],
+)
+def test_api_url_may_be_https_or_a_loopback_address(db, url):
+    Project(name="p", ampersand_project="p", api_url=url).full_clean()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://api.example.com/v1", "http://10.0.0.5/v1", "http://[::2]/v1", "ftp://127.0.0.1/"],
+)
+def test_api_url_over_plain_http_to_another_host_is_refused(db, url):
+    project = Project(name="p", ampersand_project="p", api_url=url)
+    with pytest.raises(ValidationError) as error:
+        project.full_clean()
+    assert "https://" in str(error.value.message_dict["api_url"])
+
+
+def test_clean_spells_the_environment_url_as_blank(db, settings):
+    settings.AMPERSAND_API_URL = "https://api.withampersand.com/v1"
+    project = Project(name="p", ampersand_project="p", api_url="https://api.withampersand.com/v1/")
+    project.full_clean()
+    assert project.api_url == ""
+
+
+def test_environment_key_is_sent_only_to_the_environment_url(db, settings):
+    settings.AMPERSAND_API_URL = "https://api.withampersand.com/v1"
+    settings.AMPERSAND_API_KEY = "from-env"
+    same = Project.objects.create(
+        name="same", ampersand_project="p", api_url="https://api.withampersand.com/v1"
+    )
+    elsewhere = Project.objects.create(
+        name="elsewhere", ampersand_project="p", api_url="https://attacker.example/v1"
+    )
+    assert same.get_api_key() == "from-env"
+    with pytest.raises(MissingApiKey, match="no API key of its own"):
+        elsewhere.get_api_key()
+
+
+def test_stored_key_is_never_sent_to_an_insecure_url_saved_around_the_validation(db):
+    project = Project.objects.create(name="p", ampersand_project="p")
+    project.set_api_key("own-key")
+    project.save()
+    Project.objects.filter(pk=project.pk).update(api_url="http://attacker.example/v1")
+    with pytest.raises(MissingApiKey, match="https://"):
+        Project.objects.get(pk=project.pk).get_api_key()
+
+
+def test_changing_the_url_forgets_the_stored_key(db):
+    project = Project.objects.create(name="p", ampersand_project="p", api_url="https://a.test/v1")
+    project.set_api_key("key-for-a")
+    project.save()
+    project = Project.objects.get(pk=project.pk)
+    project.api_url = "https://b.test/v1"
+    project.save()
+    assert Project.objects.get(pk=project.pk).api_key_encrypted == ""
+
+
+def test_changing_the_url_with_update_fields_forgets_the_key_too(db):
+    project = Project.objects.create(name="p", ampersand_project="p", api_url="https://a.test/v1")
+    project.set_api_key("key-for-a")
+    project.save()
+    project = Project.objects.only("pk", "name").get(pk=project.pk)
+    project.api_url = "https://b.test/v1"
+    project.save(update_fields=["api_url"])
+    assert Project.objects.get(pk=project.pk).api_key_encrypted == ""
+
+
+def test_a_key_given_with_the_new_url_is_kept(db):
+    project = Project.objects.create(name="p", ampersand_project="p", api_url="https://a.test/v1")
+    project.set_api_key("key-for-a")
+    project.save()
+    project = Project.objects.get(pk=project.pk)
+    project.api_url = "https://b.test/v1"
+    project.set_api_key("key-for-b")
+    project.save()
+    assert Project.objects.get(pk=project.pk).get_api_key() == "key-for-b"
+
+
+def test_saving_other_fields_keeps_the_key(db):
+    project = Project.objects.create(name="p", ampersand_project="p", api_url="https://a.test/v1")
+    project.set_api_key("key-for-a")
+    project.save()
+    project = Project.objects.get(pk=project.pk)
+    project.ampersand_project = "renamed"
+    project.save()
+    assert Project.objects.get(pk=project.pk).get_api_key() == "key-for-a"
+
+
+def test_respelling_the_same_url_keeps_the_key(db, settings):
+    settings.AMPERSAND_API_URL = "https://api.withampersand.com/v1"
+    project = Project.objects.create(
+        name="p", ampersand_project="p", api_url="https://api.withampersand.com/v1/"
+    )
+    project.set_api_key("own-key")
+    project.save()
+    project = Project.objects.get(pk=project.pk)
+    project.full_clean()
+    project.save()
+    assert project.api_url == ""
+    assert Project.objects.get(pk=project.pk).get_api_key() == "own-key"

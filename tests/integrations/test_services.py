@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from datetime import timedelta
 
 import httpx
@@ -239,3 +240,63 @@ def test_resync_of_an_item_with_a_huge_integer_finds_it_unchanged(project):
     assert sync().new == 1
     assert (sync().unchanged, Snapshot.objects.count()) == (1, 1)
     assert Snapshot.objects.get().raw["futureCounter"] == 2**70
+
+
+class Listener:
+    """A plain socket on a loopback port that records what reaches it and answers 404."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(5)
+        self.received: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}/v1"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data and (chunk := connection.recv(65536)):
+                    data += chunk
+                self.received.append(data)
+                connection.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self) -> None:
+        self.server.close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def listener():
+    listener = Listener()
+    yield listener
+    listener.close()
+
+
+def test_project_pointed_elsewhere_without_its_own_key_sends_nothing(db, settings, listener):
+    settings.AMPERSAND_API_KEY = "environment-key-stays-home"
+    project = Project.objects.create(name="p", ampersand_project="p", api_url=listener.url)
+    run = sync_project(project=project)
+    assert run.status == SyncRun.Status.FAILED
+    assert "no API key of its own" in run.error_detail
+    assert listener.received == []
+
+
+def test_project_pointed_elsewhere_with_its_own_key_sends_only_that_key(db, settings, listener):
+    settings.AMPERSAND_API_KEY = "environment-key-stays-home"
+    project = Project.objects.create(name="p", ampersand_project="p", api_url=listener.url)
+    project.set_api_key("the-project-own-key")
+    project.save()
+    sync_project(project=project)
+    assert listener.received
+    sent = b"".join(listener.received)
+    assert b"the-project-own-key" in sent
+    assert b"environment-key-stays-home" not in sent
