@@ -130,7 +130,8 @@ class ProjectAdminForm(forms.ModelForm):
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="Leave blank to keep the current key. Without a stored key, "
-        "AMPERSAND_API_KEY from the environment is used.",
+        "AMPERSAND_API_KEY from the environment is used, and only when the API base URL is blank "
+        "(AMPERSAND_API_URL): a project with its own URL needs its own key.",
     )
     clear_api_key = forms.BooleanField(label="Forget the stored API key", required=False)
 
