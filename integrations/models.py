@@ -18,8 +18,9 @@ import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -133,6 +134,20 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
             | (Q(latest_snapshot_id__gt=SearchIndex.newest_expression()) & Q(scanned))
         )
 
+    def with_catalog_version(self) -> IntegrationQuerySet:
+        """Each annotated with the hash of its API's stored provider catalog (None for none), so
+        that naming their providers (`provider_display_name`) costs no query."""
+        return self.annotate(
+            catalog_base_url=Coalesce(
+                NullIf("project__api_url", Value("")), Value(settings.AMPERSAND_API_URL)
+            ),
+            catalog_version=Subquery(
+                ProviderCatalog.objects.filter(base_url=OuterRef("catalog_base_url")).values(
+                    "content_hash"
+                )[:1]
+            ),
+        )
+
 
 class Integration(models.Model):
     class State(models.TextChoices):
@@ -177,7 +192,8 @@ class Integration(models.Model):
     @property
     def provider_display_name(self) -> str:
         """The provider's name for people, from the catalog of the project's API."""
-        return known_catalog(self.project.base_url).display_name(self.provider)
+        version = getattr(self, "catalog_version", LOOK_UP)
+        return known_catalog(self.project.base_url, version=version).display_name(self.provider)
 
 
 def canonical_hash(raw: Any) -> str:

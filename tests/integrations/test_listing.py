@@ -13,7 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.ampersand import AmpersandClient
-from integrations.models import Integration, Membership, Project, Snapshot, SnapshotSearchText
+from integrations.ampersand.manifest import load_catalog
+from integrations.models import (
+    Integration,
+    Membership,
+    Project,
+    Snapshot,
+    SnapshotSearchText,
+    store_catalog,
+)
 from integrations.search import search_text
 from integrations.services import sync_project
 from integrations.views.listing import listed_version
@@ -197,6 +205,44 @@ def test_project_filter_shows_only_that_project(client, viewer, project, other_p
 def test_provider_filter(viewer_client, crm_integrations):
     assert names(viewer_client.get(LIST_URL, {"provider": "hubspot"})) == ["beta-sync"]
     assert names(viewer_client.get(LIST_URL, {"provider": "salesforce"})) == ["alpha-sync"]
+
+
+def test_rows_and_the_provider_filter_name_providers_by_display_name(
+    viewer_client, project, crm_integrations
+):
+    store_integration(project, integration_json("gamma-sync", provider="zendesk"))
+
+    page = viewer_client.get(LIST_URL)
+
+    assert '<span class="badge badge-info" title="hubspot">HubSpot</span>' in page.text
+    assert '<span class="badge badge-info" title="salesforce">Salesforce</span>' in page.text
+    # Unknown to the catalog: its own name.
+    assert '<span class="badge badge-info" title="zendesk">zendesk</span>' in page.text
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page.text)
+    providers = options[options.index(("", "All providers")) :][:4]
+    assert providers == [
+        ("", "All providers"),
+        ("hubspot", "HubSpot"),
+        ("salesforce", "Salesforce"),
+        ("zendesk", "zendesk"),
+    ]
+
+
+def test_a_newly_stored_catalog_renames_providers_on_a_cached_page(
+    viewer_client, project, crm_integrations
+):
+    viewer_client.get(LIST_URL)
+    viewer_client.get(LIST_URL, {"q": "support"}, headers=HTMX)
+    providers = {**load_catalog().raw}
+    providers["hubspot"] = {**providers["hubspot"], "displayName": "HubSpot CRM"}
+
+    store_catalog(project.base_url, providers)
+
+    page = viewer_client.get(LIST_URL)
+    assert '<span class="badge badge-info" title="hubspot">HubSpot CRM</span>' in page.text
+    assert '<option value="hubspot">HubSpot CRM</option>' in page.text
+    live = viewer_client.get(LIST_URL, {"q": "support"}, headers=HTMX)
+    assert '<span class="badge badge-info" title="hubspot">HubSpot CRM</span>' in live.text
 
 
 def test_state_filter_and_removed_badge(viewer_client, project, crm_integrations):
@@ -583,7 +629,7 @@ def test_a_page_after_the_same_live_search_renders_only_its_controls(viewer_clie
     assert len(queries) == 4
     assert names(page) == names(live) == ["sync-0", "sync-1", "sync-2"]
     assert 'value="object1"' in page.text
-    assert '<option value="salesforce">salesforce</option>' in page.text
+    assert '<option value="salesforce">Salesforce</option>' in page.text
 
 
 def test_the_version_covers_exactly_the_projects_the_user_may_see(
