@@ -768,6 +768,21 @@ def test_query_count_does_not_grow_with_integrations(
     assert names(partial) == names(again) == names(response)
 
 
+def test_a_stored_catalog_costs_the_list_no_query(
+    viewer_client, project, django_assert_num_queries
+):
+    _store_many(project, 5)
+    store_catalog(project.base_url, {**load_catalog().raw})
+
+    # As without one: its version comes with the projects' version, and the catalog itself
+    # is parsed once per process.
+    with django_assert_num_queries(6):
+        response = viewer_client.get(LIST_URL)
+    with django_assert_num_queries(3):
+        viewer_client.get(LIST_URL)
+    assert '<span class="badge badge-info" title="salesforce">Salesforce</span>' in response.text
+
+
 def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):
     _store_many(project, 3)
 
