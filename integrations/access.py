@@ -45,6 +45,7 @@ def get_integration_for_user(
     user = _user_of(request_or_user)
     integration = get_object_or_404(
         Integration.objects.for_user(user)
+        .with_catalog_version()
         .select_related("project", "latest_snapshot")
         .defer("latest_snapshot__raw"),
         pk=pk,

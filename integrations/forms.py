@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from django import forms
 from django.db.models import F, OrderBy
 from django.urls import reverse
 
+from integrations.ampersand.manifest import Catalog
 from integrations.models import Integration, Project
 from integrations.permissions import Action, projects_where
 from integrations.search import MAX_QUERY_LENGTH, normalise_query
@@ -195,7 +197,12 @@ class IntegrationFilterForm(forms.Form):
     page = forms.CharField(required=False)
 
     def __init__(
-        self, data: Any, *, projects: list[Project], providers: list[str], **kwargs: Any
+        self,
+        data: Any,
+        *,
+        projects: list[Project],
+        providers: list[tuple[str, str]],
+        **kwargs: Any,
     ) -> None:
         super().__init__(data, **kwargs)
         self.projects_by_pk = {project.pk: project for project in projects}
@@ -205,7 +212,7 @@ class IntegrationFilterForm(forms.Form):
         ]
         self.fields["provider"].choices = [
             ("", "All providers"),
-            *((provider, provider) for provider in providers),
+            *providers,
         ]
         # Each control asks for the results itself; the form's hx-include sends all of them.
         list_url = reverse("integrations:list")
@@ -213,8 +220,14 @@ class IntegrationFilterForm(forms.Form):
             self.fields[name].widget.attrs["hx-get"] = list_url
 
     @classmethod
-    def for_user(cls, data: Any, user: Any) -> IntegrationFilterForm:
-        """The form with the projects and providers `user` may filter by (one query)."""
+    def for_user(
+        cls, data: Any, user: Any, *, catalogs: Mapping[int, Catalog]
+    ) -> IntegrationFilterForm:
+        """The form with the projects and providers `user` may filter by (one query).
+
+        Providers are named by the catalog of each project's API (`catalogs`, by project id);
+        where two catalogs name one provider differently, the first project's name shows.
+        """
         rows = (
             Project.objects.for_user(user)
             .values_list("pk", "name", "integrations__provider")
@@ -222,13 +235,16 @@ class IntegrationFilterForm(forms.Form):
             .distinct()
         )
         projects: dict[int, Project] = {}
-        providers: set[str] = set()
+        providers: dict[str, str] = {}
         for pk, name, provider in rows:
             if pk not in projects:
                 projects[pk] = Project(pk=pk, name=name)
-            if provider:
-                providers.add(provider)
-        return cls(data, projects=list(projects.values()), providers=sorted(providers))
+            if provider and provider not in providers:
+                providers[provider] = catalogs[pk].display_name(provider)
+        choices = sorted(providers.items(), key=lambda choice: (choice[1].casefold(), choice[0]))
+        form = cls(data, projects=list(projects.values()), providers=choices)
+        form.catalogs = catalogs
+        return form
 
     @classmethod
     def read_params(cls, data: Any) -> dict[str, str]:

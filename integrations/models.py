@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import orjson
@@ -21,16 +21,20 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from integrations import search, secrets
 from integrations.ampersand import typed
 from integrations.ampersand.manifest import (
+    Catalog,
     Severity,
     ValidationIssue,
     build_manifest_yaml,
+    load_catalog,
     validate_manifest,
 )
 from integrations.diff import IntegrationDiff, diff_contents
@@ -249,6 +253,20 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
             | (Q(latest_snapshot_id__gt=SearchIndex.newest_expression()) & Q(scanned))
         )
 
+    def with_catalog_version(self) -> IntegrationQuerySet:
+        """Each annotated with the hash of its API's stored provider catalog (None for none), so
+        that naming their providers (`provider_display_name`) costs no query."""
+        return self.annotate(
+            catalog_base_url=Coalesce(
+                NullIf("project__api_url", Value("")), Value(settings.AMPERSAND_API_URL)
+            ),
+            catalog_version=Subquery(
+                ProviderCatalog.objects.filter(base_url=OuterRef("catalog_base_url")).values(
+                    "content_hash"
+                )[:1]
+            ),
+        )
+
 
 class Integration(models.Model):
     class State(models.TextChoices):
@@ -289,6 +307,12 @@ class Integration(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def provider_display_name(self) -> str:
+        """The provider's name for people, from the catalog of the project's API."""
+        version = getattr(self, "catalog_version", LOOK_UP)
+        return known_catalog(self.project.base_url, version=version).display_name(self.provider)
 
 
 def canonical_hash(raw: Any) -> str:
@@ -862,3 +886,77 @@ class Draft(models.Model):
         self.content = content
         self.text = ""
         self.save()
+
+
+class ProviderCatalog(models.Model):
+    """The provider catalog ampdash last fetched from one Ampersand API (`GET /providers`).
+
+    One row per API base URL, since projects may point at different ones. Written by the sync
+    (`store_catalog`) only when what the API answers changed; read through `known_catalog`.
+    """
+
+    base_url = models.CharField("API base URL", max_length=500, unique=True)
+    providers = models.JSONField(help_text="The listProviders answer as the API sent it.")
+    content_hash = models.CharField(max_length=64)
+    fetched_at = models.DateTimeField(help_text="When the API first answered this catalog.")
+
+    def __str__(self) -> str:
+        return f"provider catalog of {self.base_url}"
+
+
+# The sentinel telling known_catalog to read the stored version itself.
+LOOK_UP: Final = object()
+# {base URL: (content hash, catalog)}: each stored catalog parsed once per process.
+_known_catalogs: dict[str, tuple[str, Catalog]] = {}
+
+
+def known_catalog(base_url: str, *, version: str | object | None = LOOK_UP) -> Catalog:
+    """The provider catalog ampdash knows for the API at `base_url`: the one a sync last
+    stored, else the one bundled with the client.
+
+    Parsed once per process and stored version. Which version is stored costs one small query
+    (so a catalog stored by another process, e.g. the sync's worker, shows at once), unless
+    the caller already read it and passes it as `version` (its content hash, or None).
+    """
+    if version is LOOK_UP:
+        version = (
+            ProviderCatalog.objects.filter(base_url=base_url)
+            .values_list("content_hash", flat=True)
+            .first()
+        )
+    if version is None:
+        return load_catalog()
+    cached = _known_catalogs.get(base_url)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    stored = ProviderCatalog.objects.filter(base_url=base_url).first()
+    if stored is None:
+        return load_catalog()
+    catalog = Catalog(stored.providers)
+    _known_catalogs[base_url] = (stored.content_hash, catalog)
+    return catalog
+
+
+def store_catalog(base_url: str, providers: dict[str, Any]) -> bool:
+    """Keep `providers` (a listProviders answer) as the catalog of the API at `base_url`.
+
+    False, having written nothing, when it is the catalog already kept.
+    """
+    content_hash = canonical_hash(providers)
+    kept = (
+        ProviderCatalog.objects.filter(base_url=base_url)
+        .values_list("content_hash", flat=True)
+        .first()
+    )
+    if kept == content_hash:
+        return False
+    ProviderCatalog.objects.update_or_create(
+        base_url=base_url,
+        defaults={
+            "providers": providers,
+            "content_hash": content_hash,
+            "fetched_at": timezone.now(),
+        },
+    )
+    _known_catalogs[base_url] = (content_hash, Catalog(providers))
+    return True

@@ -26,6 +26,7 @@ from integrations.models import (
     Project,
     Snapshot,
     SyncRun,
+    store_catalog,
 )
 from integrations.secrets import ApiKeyUnavailable
 from integrations.snapshots import SnapshotWriter, refresh_integration
@@ -192,7 +193,31 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
         logger.exception("sync %s of project %s failed while storing", run.pk, run.project)
         _finish_failed(run, title="Could not store the integrations", error=error)
         raise
+    if run.status != SyncRun.Status.FAILED:
+        refresh_catalog(project=run.project, client=client)
     return run
+
+
+def refresh_catalog(*, project: Project, client: AmpersandClient | None = None) -> bool:
+    """Fetch the provider catalog of the project's API and keep it if it changed.
+
+    Never raises: a catalog that cannot be fetched is logged and the last one kept. The sync
+    asks for it once its integrations are stored and its run recorded, so that neither waits.
+    """
+    try:
+        if client is None:
+            with client_for(project) as own_client:
+                providers = own_client.list_providers()
+        else:
+            providers = client.list_providers()
+        return store_catalog(project.base_url, {name: info.raw for name, info in providers.items()})
+    except Exception:
+        logger.warning(
+            "could not refresh the provider catalog of %s; keeping the last one",
+            project.base_url,
+            exc_info=True,
+        )
+        return False
 
 
 def _index_search_texts() -> None:

@@ -91,6 +91,7 @@ class IntegrationSerializer(serializers.Serializer):
     name = serializers.CharField()
     display_name = serializers.CharField()
     provider = serializers.CharField()
+    provider_display_name = serializers.CharField()
     state = serializers.CharField()
     first_seen_at = serializers.DateTimeField()
     last_synced_at = serializers.DateTimeField(allow_null=True)

@@ -161,6 +161,7 @@ class IntegrationListApi(ApiView):
         filters.is_valid(raise_exception=True)
         integrations = (
             Integration.objects.for_user(request.user)
+            .with_catalog_version()
             .select_related("project", "latest_snapshot")
             # The list never shows the JSON itself.
             .defer("latest_snapshot__raw")

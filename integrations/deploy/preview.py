@@ -19,7 +19,7 @@ from integrations.ampersand.manifest import (
     validate_manifest,
 )
 from integrations.diff import IntegrationDiff, diff_contents
-from integrations.models import Integration, Project, Snapshot
+from integrations.models import Integration, Project, Snapshot, known_catalog
 
 _INTEGRATION_PATH = re.compile(r"^integrations\[(\d+)\]")
 
@@ -28,6 +28,7 @@ _INTEGRATION_PATH = re.compile(r"^integrations\[(\d+)\]")
 class IntegrationPreview:
     name: str
     provider: str
+    provider_display_name: str
     content: dict[str, Any]
     latest: Snapshot | None
     diff: IntegrationDiff
@@ -81,7 +82,8 @@ class Preview:
 
 def preview_deploy(project: Project, amp_yaml: str) -> Preview:
     """What deploying `amp_yaml` to `project` would change, against ampdash's latest versions."""
-    result = validate_manifest(amp_yaml)
+    catalog = known_catalog(project.base_url)
+    result = validate_manifest(amp_yaml, catalog=catalog)
     declared = []
     if isinstance(result.manifest, dict) and isinstance(result.manifest.get("integrations"), list):
         declared = result.manifest["integrations"]
@@ -103,6 +105,7 @@ def preview_deploy(project: Project, amp_yaml: str) -> Preview:
         index: IntegrationPreview(
             name=content["name"],
             provider=str(content.get("provider", "")),
+            provider_display_name=catalog.display_name(str(content.get("provider", ""))),
             content=content,
             latest=latest.get(content["name"]),
             diff=diff_contents(

@@ -35,7 +35,14 @@ from integrations.ampersand.errors import (
 )
 from integrations.ampersand.manifest import Severity, ValidationIssue, validate_manifest
 from integrations.diff import diff_contents
-from integrations.models import DeployRecord, Integration, Project, Snapshot, canonical_hash
+from integrations.models import (
+    DeployRecord,
+    Integration,
+    Project,
+    Snapshot,
+    canonical_hash,
+    known_catalog,
+)
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for, process_is_alive, this_worker
 from integrations.snapshots import store_versions
@@ -78,7 +85,7 @@ def deploy(
         earlier = project.deploys.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
-    result = validate_manifest(amp_yaml)
+    result = validate_manifest(amp_yaml, catalog=known_catalog(project.base_url))
     issues = list(result.issues)
     contents = _contents_by_name(result.manifest) if result.ok else {}
     if result.ok:

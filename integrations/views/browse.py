@@ -206,6 +206,7 @@ def where_used(request: HttpRequest) -> HttpResponse:
         integrations = (
             Integration.objects.for_user(request.user)
             .filter(latest_snapshot__isnull=False)
+            .with_catalog_version()
             .select_related("project", "latest_snapshot")
             .order_by("project__name", "name", "pk")
         )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import defaultdict
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -17,8 +18,16 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django_htmx.http import push_url
 
+from integrations.ampersand.manifest import Catalog, load_catalog
 from integrations.forms import IntegrationFilterForm
-from integrations.models import Integration, Membership, Project, Snapshot
+from integrations.models import (
+    Integration,
+    Membership,
+    Project,
+    ProviderCatalog,
+    Snapshot,
+    known_catalog,
+)
 
 PER_PAGE = 50
 ROW_TEMPLATE = "integrations/list.html#row"
@@ -37,10 +46,13 @@ class ListedRow(NamedTuple):
     provider: str
     display_name: str
     project_name: str
+    provider_name: str
 
     @property
     def cache_key(self) -> str:
-        names = "\n".join((self.name, self.provider, self.display_name, self.project_name))
+        names = "\n".join(
+            (self.name, self.provider, self.display_name, self.project_name, self.provider_name)
+        )
         digest = hashlib.blake2b(names.encode(), digest_size=8).hexdigest()
         return f"{ROW_CACHE_PREFIX}:{self.pk}:{self.latest_snapshot_id}:{self.state}:{digest}"
 
@@ -64,14 +76,17 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     partial = request.htmx and not request.htmx.history_restore_request
     wanted = ("results",) if partial else ("results", "controls")
     params = IntegrationFilterForm.read_params(request.GET)
-    page_key = list_cache_key(params, request.user)
+    version = listed_version(request.user)
+    page_key = list_cache_key(params, version)
     keys = {name: f"{page_key}:{name}" for name in wanted}
     found = cache.get_many(keys.values())
     pieces = {name: found[key] for name, key in keys.items() if key in found}
     if missing := [name for name in wanted if name not in pieces]:
         # Rendered from the normalised parameters, so that all the input sharing a key
         # renders the same page.
-        form = IntegrationFilterForm.for_user(QueryDict(urlencode(params)), request.user)
+        form = IntegrationFilterForm.for_user(
+            QueryDict(urlencode(params)), request.user, catalogs=project_catalogs(version)
+        )
         fresh = render_list(form, missing)
         # Input the list ignored is reported on the page, which echoes it: never kept, so
         # junk cannot fill the cache.
@@ -88,8 +103,8 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def list_cache_key(params: dict[str, str], user: Any) -> str:
-    state = (sorted(params.items()), listed_version(user))
+def list_cache_key(params: dict[str, str], version: list[tuple[Any, ...]]) -> str:
+    state = (sorted(params.items()), version)
     digest = hashlib.blake2b(repr(state).encode(), digest_size=16).hexdigest()
     return f"{PAGE_CACHE_PREFIX}:{digest}"
 
@@ -106,15 +121,18 @@ def listed_version(user: Any) -> list[tuple[Any, ...]]:
 
     Per project the user may see (Project.objects.for_user's rule): its name, how many
     integrations it has and when one last changed (`Integration.changed_at`, set by every write
-    of what the list shows; snapshots themselves never change). This assumes the clocks of the
-    processes that write to the database agree, as they do on one host.
+    of what the list shows; snapshots themselves never change), its API base URL and the hash
+    of the provider catalog stored for it (None: the bundled one), which name its providers.
+    This assumes the clocks of the processes that write to the database agree, as they do on
+    one host.
     """
     # Written out rather than built with the ORM: it runs on every list request, and building
     # the same query through the ORM costs several times what the database takes to answer it.
+    default_url = settings.AMPERSAND_API_URL
     if user.is_superuser:
-        sql, params = VERSION_SQL.format(where=""), []
+        sql, params = VERSION_SQL.format(where=""), [default_url, default_url]
     else:
-        sql, params = VERSION_SQL.format(where=MEMBER_WHERE), [user.pk]
+        sql, params = VERSION_SQL.format(where=MEMBER_WHERE), [default_url, default_url, user.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -124,13 +142,27 @@ def listed_version(user: Any) -> list[tuple[Any, ...]]:
 VERSION_SQL = f"""
     SELECT p.id, p.name,
         (SELECT COUNT(*) FROM {Integration._meta.db_table} i WHERE i.project_id = p.id),
-        (SELECT MAX(i.changed_at) FROM {Integration._meta.db_table} i WHERE i.project_id = p.id)
+        (SELECT MAX(i.changed_at) FROM {Integration._meta.db_table} i WHERE i.project_id = p.id),
+        COALESCE(NULLIF(p.api_url, ''), %s),
+        (SELECT c.content_hash FROM {ProviderCatalog._meta.db_table} c
+            WHERE c.base_url = COALESCE(NULLIF(p.api_url, ''), %s))
     FROM {Project._meta.db_table} p {{where}}
     ORDER BY p.id
 """  # noqa: S608 (table names from the models, no input)
 MEMBER_WHERE = (
     f"WHERE p.id IN (SELECT m.project_id FROM {Membership._meta.db_table} m WHERE m.user_id = %s)"  # noqa: S608
 )
+
+
+def project_catalogs(version: list[tuple[Any, ...]]) -> dict[int, Catalog]:
+    """The provider catalog of each project of `version` (`listed_version`), by project id.
+
+    A project made since `version` was read gets the bundled one.
+    """
+    return defaultdict(
+        load_catalog,
+        {pk: known_catalog(base_url, version=stored) for pk, *_, base_url, stored in version},
+    )
 
 
 def render_list(form: IntegrationFilterForm, pieces: list[str]) -> dict[str, Any]:
@@ -154,6 +186,7 @@ def render_list(form: IntegrationFilterForm, pieces: list[str]) -> dict[str, Any
         per_page=PER_PAGE,
         count_once=query.reads_snapshots,
         projects=projects,
+        catalogs=form.catalogs,
     )
     context = {
         "query": query,
@@ -189,10 +222,12 @@ def page_with_total(
     per_page: int,
     count_once: bool,
     projects: dict[int, Project],
+    catalogs: dict[int, Catalog],
 ) -> Page:
     """Page `number` of `queryset` as `ListedRow`s (the last page if past the end), in one query.
 
-    Only the integrations' own columns are read, never a snapshot's; `projects` name them.
+    Only the integrations' own columns are read, never a snapshot's; `projects` and
+    `catalogs` name them and their providers.
     The total comes with the rows: with `count_once`, as COUNT(*) OVER (), which runs costly
     filters once; otherwise as a subquery that filters again, cheaper than the window's
     sorting every row with every selected column. A page past the end costs a count and a
@@ -211,7 +246,14 @@ def page_with_total(
         number = max(1, math.ceil(queryset.count() / per_page))
         picked = list(picks[(number - 1) * per_page : number * per_page])
     paginator.count = picked[0][-1] if picked else 0
-    rows = [ListedRow(*values[:-2], project_name=projects[values[-2]].name) for values in picked]
+    rows = [
+        ListedRow(
+            *values[:-2],
+            project_name=projects[values[-2]].name,
+            provider_name=catalogs[values[-2]].display_name(values[4]),
+        )
+        for values in picked
+    ]
     return Page(rows, number, paginator)
 
 

@@ -9,7 +9,15 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from integrations.models import Integration, Membership, Project, Snapshot, SyncRun
+from integrations.ampersand.manifest import load_catalog
+from integrations.models import (
+    Integration,
+    Membership,
+    Project,
+    Snapshot,
+    SyncRun,
+    store_catalog,
+)
 from integrations.services import start_sync
 from tests.integrations.conftest import (
     add_version,
@@ -171,6 +179,7 @@ def test_integration_list_shows_only_visible_integrations_with_their_latest_snap
     assert shown["name"] == "zendesk-tickets"
     assert shown["display_name"] == "Tickets"
     assert shown["provider"] == "zendesk"
+    assert shown["provider_display_name"] == "zendesk"  # not in the catalog: its own name
     assert shown["state"] == "present"
     assert datetime.fromisoformat(shown["first_seen_at"]) == versions.first_seen_at
     assert shown["last_synced_at"] is None
@@ -179,6 +188,19 @@ def test_integration_list_shows_only_visible_integrations_with_their_latest_snap
     assert shown["latest_snapshot"]["revision_created_at"] == "2026-01-05T09:00:00Z"
     assert {"read_count", "write_count", "subscribe_count"} <= shown["latest_snapshot"].keys()
     assert "raw" not in shown["latest_snapshot"]
+
+
+def test_integrations_name_their_provider_by_the_catalog_ampdash_knows(api, project):
+    integration = store_integration(project, integration_json("crm", provider="hubspot"))
+
+    [shown] = api.get("/api/integrations/").json()["results"]
+    assert (shown["provider"], shown["provider_display_name"]) == ("hubspot", "HubSpot")
+
+    providers = {**load_catalog().raw}
+    providers["hubspot"] = {**providers["hubspot"], "displayName": "HubSpot CRM"}
+    store_catalog(project.base_url, providers)
+    detail = api.get(f"/api/integrations/{integration.pk}/").json()
+    assert (detail["provider"], detail["provider_display_name"]) == ("hubspot", "HubSpot CRM")
 
 
 def test_integration_list_filters_by_project_provider_state_and_search(

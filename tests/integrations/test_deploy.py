@@ -367,7 +367,9 @@ def test_ampersand_refusing_the_manifest_records_its_problem(project, editor, mo
 
     amp_yaml = edited(integration, too_often)
     monkeypatch.setattr(
-        service, "validate_manifest", lambda text: ValidationResult(yaml.safe_load(text), [])
+        service,
+        "validate_manifest",
+        lambda text, **options: ValidationResult(yaml.safe_load(text), []),
     )
 
     record = deploy_as(editor, project, amp_yaml)

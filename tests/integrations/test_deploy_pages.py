@@ -11,9 +11,16 @@ import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from emulator.models import Integration as RemoteIntegration
-from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.ampersand.manifest import build_manifest_yaml, validate_manifest
 from integrations.deploy.service import deploy, latest_revisions
-from integrations.models import DeployRecord, Membership, Project, Snapshot
+from integrations.models import (
+    DeployRecord,
+    Membership,
+    Project,
+    ProviderCatalog,
+    Snapshot,
+    store_catalog,
+)
 from integrations.services import client_for, sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 
@@ -193,6 +200,27 @@ def test_import_previews_each_integration_then_deploys_them_as_one_batch(project
         == "Imported name"
     )
     assert project.integrations.filter(name="imported-new").exists()
+
+
+def test_import_checks_and_names_providers_by_the_catalog_the_sync_stored(project, editor_client):
+    content = copy.deepcopy(reading(project).latest_snapshot.content)
+    providers = copy.deepcopy(ProviderCatalog.objects.get(base_url=project.base_url).providers)
+    providers["brandNew"] = {
+        **providers[content["provider"]],
+        "name": "brandNew",
+        "displayName": "Brand New CRM",
+    }
+    store_catalog(project.base_url, providers)
+    content |= {"name": "on-a-new-provider", "provider": "brandNew"}
+    amp_yaml = build_manifest_yaml([content])
+    assert not validate_manifest(amp_yaml).ok  # the bundled catalog knows no such provider
+
+    preview = editor_client.post(f"/projects/{project.pk}/import/", {"text": amp_yaml})
+
+    html = preview.content.decode()
+    assert "Unknown provider" not in html
+    assert '<span dir="auto" title="brandNew">Brand New CRM</span>' in html
+    assert "Deploy</button>" in html
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from integrations.ampersand import AmpersandClient
-from integrations.models import Integration, Membership, Project, Snapshot, SnapshotSearchText
+from integrations.ampersand.manifest import load_catalog
+from integrations.models import (
+    Integration,
+    Membership,
+    Project,
+    Snapshot,
+    SnapshotSearchText,
+    store_catalog,
+)
 from integrations.search import search_text
 from integrations.services import sync_project
 from integrations.views.listing import listed_version
@@ -200,6 +208,44 @@ def test_project_filter_shows_only_that_project(client, viewer, project, other_p
 def test_provider_filter(viewer_client, crm_integrations):
     assert names(viewer_client.get(LIST_URL, {"provider": "hubspot"})) == ["beta-sync"]
     assert names(viewer_client.get(LIST_URL, {"provider": "salesforce"})) == ["alpha-sync"]
+
+
+def test_rows_and_the_provider_filter_name_providers_by_display_name(
+    viewer_client, project, crm_integrations
+):
+    store_integration(project, integration_json("gamma-sync", provider="zendesk"))
+
+    page = viewer_client.get(LIST_URL)
+
+    assert '<span class="badge badge-info" title="hubspot">HubSpot</span>' in page.text
+    assert '<span class="badge badge-info" title="salesforce">Salesforce</span>' in page.text
+    # Unknown to the catalog: its own name.
+    assert '<span class="badge badge-info" title="zendesk">zendesk</span>' in page.text
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page.text)
+    providers = options[options.index(("", "All providers")) :][:4]
+    assert providers == [
+        ("", "All providers"),
+        ("hubspot", "HubSpot"),
+        ("salesforce", "Salesforce"),
+        ("zendesk", "zendesk"),
+    ]
+
+
+def test_a_newly_stored_catalog_renames_providers_on_a_cached_page(
+    viewer_client, project, crm_integrations
+):
+    viewer_client.get(LIST_URL)
+    viewer_client.get(LIST_URL, {"q": "support"}, headers=HTMX)
+    providers = {**load_catalog().raw}
+    providers["hubspot"] = {**providers["hubspot"], "displayName": "HubSpot CRM"}
+
+    store_catalog(project.base_url, providers)
+
+    page = viewer_client.get(LIST_URL)
+    assert '<span class="badge badge-info" title="hubspot">HubSpot CRM</span>' in page.text
+    assert '<option value="hubspot">HubSpot CRM</option>' in page.text
+    live = viewer_client.get(LIST_URL, {"q": "support"}, headers=HTMX)
+    assert '<span class="badge badge-info" title="hubspot">HubSpot CRM</span>' in live.text
 
 
 def test_state_filter_and_removed_badge(viewer_client, project, crm_integrations):
@@ -586,7 +632,7 @@ def test_a_page_after_the_same_live_search_renders_only_its_controls(viewer_clie
     assert len(queries) == 4
     assert names(page) == names(live) == ["sync-0", "sync-1", "sync-2"]
     assert 'value="object1"' in page.text
-    assert '<option value="salesforce">salesforce</option>' in page.text
+    assert '<option value="salesforce">Salesforce</option>' in page.text
 
 
 def test_the_version_covers_exactly_the_projects_the_user_may_see(
@@ -723,6 +769,21 @@ def test_query_count_does_not_grow_with_integrations(
 
     assert len(names(response)) == min(count, 50)
     assert names(partial) == names(again) == names(response)
+
+
+def test_a_stored_catalog_costs_the_list_no_query(
+    viewer_client, project, django_assert_num_queries
+):
+    _store_many(project, 5)
+    store_catalog(project.base_url, {**load_catalog().raw})
+
+    # As without one: its version comes with the projects' version, and the catalog itself
+    # is parsed once per process.
+    with django_assert_num_queries(6):
+        response = viewer_client.get(LIST_URL)
+    with django_assert_num_queries(3):
+        viewer_client.get(LIST_URL)
+    assert '<span class="badge badge-info" title="salesforce">Salesforce</span>' in response.text
 
 
 def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):

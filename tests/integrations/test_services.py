@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import threading
@@ -9,12 +10,22 @@ import httpx
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from emulator import views as emulator_views
 from emulator.models import Integration as RemoteIntegration
+from integrations import models
 from integrations.ampersand import AmpersandClient
-from integrations.ampersand.manifest import build_manifest_yaml
-from integrations.models import Integration, Project, Snapshot, SyncRun
+from integrations.ampersand.manifest import Catalog, build_manifest_yaml, load_catalog
+from integrations.models import (
+    Integration,
+    Project,
+    ProviderCatalog,
+    Snapshot,
+    SyncRun,
+    known_catalog,
+)
 from integrations.search import search_text
 from integrations.services import (
     SyncAlreadyRunning,
@@ -300,3 +311,67 @@ def test_project_pointed_elsewhere_with_its_own_key_sends_only_that_key(db, sett
     sent = b"".join(listener.received)
     assert b"the-project-own-key" in sent
     assert b"environment-key-stays-home" not in sent
+
+
+# --- the provider catalog ----------------------------------------------------------------------
+
+
+def serve_catalog(monkeypatch, **display_names: str) -> dict:
+    """Have the emulator answer listProviders with the bundled catalog, renamed as given."""
+    providers = copy.deepcopy(load_catalog().raw)
+    for name, display_name in display_names.items():
+        providers[name]["displayName"] = display_name
+    monkeypatch.setattr(emulator_views, "load_catalog", lambda: Catalog(providers))
+    return providers
+
+
+def test_sync_stores_the_provider_catalog_the_api_sent(project):
+    assert known_catalog(project.base_url) is load_catalog()
+
+    sync_project(project=project)
+
+    stored = ProviderCatalog.objects.get()
+    assert stored.base_url == project.base_url
+    assert stored.providers == load_catalog().raw
+    assert known_catalog(project.base_url).display_name("hubspot") == "HubSpot"
+
+
+def test_resync_with_an_unchanged_catalog_writes_nothing(project):
+    sync_project(project=project)
+    stored = ProviderCatalog.objects.get()
+
+    with CaptureQueriesContext(connection) as queries:
+        sync_project(project=project)
+
+    writes = [
+        query["sql"]
+        for query in queries
+        if "integrations_providercatalog" in query["sql"]
+        and not query["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    assert writes == []
+    assert ProviderCatalog.objects.get().fetched_at == stored.fetched_at
+
+
+def test_sync_refreshes_a_changed_catalog_for_every_process(project, monkeypatch):
+    sync_project(project=project)
+    serve_catalog(monkeypatch, hubspot="HubSpot CRM")
+    before = ProviderCatalog.objects.get()
+
+    sync_project(project=project)
+
+    after = ProviderCatalog.objects.get()
+    assert after.content_hash != before.content_hash
+    assert after.fetched_at > before.fetched_at
+    assert known_catalog(project.base_url).display_name("hubspot") == "HubSpot CRM"
+    # Another process holds the catalog it parsed before: the stored version replaces it.
+    monkeypatch.setattr(models, "_known_catalogs", {project.base_url: ("old", load_catalog())})
+    assert known_catalog(project.base_url).display_name("hubspot") == "HubSpot CRM"
+
+
+def test_catalogs_are_kept_per_api_base_url(project):
+    sync_project(project=project)
+    elsewhere = "https://api.example.com/v1"
+
+    assert known_catalog(elsewhere) is load_catalog()
+    assert list(ProviderCatalog.objects.values_list("base_url", flat=True)) == [project.base_url]

@@ -17,18 +17,21 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from emulator import views as emulator_views
 from emulator.models import Integration as RemoteIntegration
 from emulator.signals import response_served
 from integrations import snapshots
 from integrations.ampersand import AmpersandClient
-from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.ampersand.manifest import Catalog, build_manifest_yaml, load_catalog
 from integrations.models import (
     Integration,
     Project,
+    ProviderCatalog,
     Snapshot,
     SnapshotSearchText,
     SyncRun,
     canonical_hash,
+    known_catalog,
 )
 from integrations.services import client_for, sync_project
 
@@ -541,3 +544,31 @@ def test_crash_after_earlier_batches_were_written_lands_none_of_them(project, se
     assert SnapshotSearchText.objects.count() == SEEDED_COUNT
     assert_matches_emulator(project)
     assert_store_is_sound(project, served, [])
+
+
+@pytest.mark.parametrize("fault", ["500", "503", "truncate"])
+def test_a_catalog_fetch_failure_leaves_integrations_synced_and_the_old_catalog_kept(
+    project, seeded, served, monkeypatch, caplog, fault
+):
+    sync_project(project=project)
+    kept = ProviderCatalog.objects.get()
+    changed = {
+        **load_catalog().raw,
+        "hubspot": {**load_catalog().raw["hubspot"], "displayName": "X"},
+    }
+    monkeypatch.setattr(emulator_views, "load_catalog", lambda: Catalog(changed))
+    changed_remote = remote_integrations()[0]
+    remap_one_field(seeded, changed_remote, "after_the_catalog")
+    remember_remote(served)
+
+    # listIntegrations answers; listProviders fails, its retry too.
+    with flaky_client(project, fresh(f"seq=ok,{fault},{fault}")) as client:
+        run = sync_project(project=project, client=client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert (run.changed, run.unchanged) == (1, SEEDED_COUNT - 1)
+    assert_matches_emulator(project)
+    assert_store_is_sound(project, served, [])
+    assert ProviderCatalog.objects.get().content_hash == kept.content_hash
+    assert known_catalog(project.base_url).display_name("hubspot") == "HubSpot"
+    assert "could not refresh the provider catalog" in caplog.text
