@@ -151,6 +151,17 @@ def test_unreadable_sources_are_one_error_not_an_exception(source, rule):
     assert [(issue.rule, issue.severity) for issue in result.issues] == [(rule, Severity.ERROR)]
 
 
+def test_a_character_yaml_does_not_allow_is_one_error_at_its_line_not_an_exception():
+    # Found by the deploy properties: PyYAML's reader raised before parsing began.
+    result = validate_manifest('specVersion: "1.0.0"\nintegrations: [x\x1f]\n')
+
+    assert result.manifest is None
+    [issue] = result.issues
+    assert (issue.rule, issue.severity) == ("yaml-syntax", Severity.ERROR)
+    assert (issue.line, issue.column) == (2, 17)
+    assert "U+001F" in issue.message
+
+
 def test_malformed_yaml_names_its_line_and_column():
     issue = validate_manifest("specVersion: 1.0.0\nintegrations: [\n").issues[0]
 
