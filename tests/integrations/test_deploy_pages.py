@@ -220,6 +220,19 @@ def test_an_import_confirmed_with_text_no_paste_could_hold_is_refused_not_stored
     assert not DeployRecord.objects.exists()
 
 
+@pytest.mark.parametrize("escape", ["\\ud800", "\\0"])
+def test_import_of_a_name_no_database_can_hold_is_previewed_with_its_error(
+    project, editor_client, escape
+):
+    # Found by the deploy properties: the preview looked the name up, a 500 on PostgreSQL.
+    text = f'specVersion: "1.0.0"\nintegrations:\n- name: "a{escape}"\n  provider: x\n'
+
+    answer = editor_client.post(f"/projects/{project.pk}/import/", {"text": text})
+
+    assert answer.status_code == 200
+    assert "string-control-characters" in answer.content.decode()
+
+
 def test_a_failed_import_can_be_reopened_with_its_text(project, editor, editor_client):
     record = deploy(project=project, user=editor, amp_yaml="specVersion: 9\n", base_revisions={})
 
