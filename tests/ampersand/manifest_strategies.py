@@ -382,6 +382,8 @@ YAML_TRICKS = [
 
 amp_yaml_texts = st.one_of(
     st.text(),
+    # Controls and lone surrogates too, which JSON can carry and a database may not store.
+    st.text(st.characters(categories=["Cc", "Cs", "Zl", "Zp", "Cf"]), max_size=20),
     st.text(st.characters(codec="utf-8"), max_size=200),
     documents.map(_dumped),
     mutated_manifests().map(_dumped),

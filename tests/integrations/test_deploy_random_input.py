@@ -5,6 +5,7 @@ stored on either side unless the text happened to be valid."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -103,11 +104,13 @@ def import_through_the_page(client, project, text: str) -> list[Any]:
     """The preview of `text`, then its confirmation and the deploy record's page."""
     url = f"/projects/{project.pk}/import/"
     preview = client.post(url, {"text": text})
+    # An invalid text names no integration; any base gets it as far as the deploy service.
+    bases = latest_revisions(project, declared_names(text)) or {"sync": None}
     confirmed = client.post(
         url,
         {
             "amp_yaml": text,
-            "base_revisions": "{}",
+            "base_revisions": json.dumps(bases),
             "idempotency_key": uuid.uuid4().hex,
             "reason": "",
         },
