@@ -29,7 +29,8 @@ from tests.integrations.conftest import connected_project
 
 Outcome = DeployRecord.Outcome
 
-# Examples per run (the same in CI): see the counts and times in the module's commit message.
+# Examples per run, the same in CI. With test_deploy_random_input.py: 1,070 examples (and 68
+# fixed ones), about 27 s of CPU and under a minute on this 2-CPU machine.
 THROUGH_THE_VALIDATOR = 250
 THROUGH_THE_EMULATOR = 150
 THROUGH_DEPLOY_AND_SYNC = 20

@@ -20,7 +20,8 @@ from integrations.models import DeployRecord, Snapshot
 from tests.ampersand.manifest_strategies import amp_yaml_texts, documents, mutated_manifests
 from tests.integrations.conftest import connected_project
 
-# Examples per run (the same in CI): see the counts and times in the module's commit message.
+# Examples per run, the same in CI. With test_deploy_properties.py: 1,070 examples (and 68
+# fixed ones), about 27 s of CPU and under a minute on this 2-CPU machine.
 VALIDATOR_TEXTS = 400
 VALIDATOR_DOCUMENTS = 200
 THROUGH_EVERY_DOOR = 50
@@ -80,7 +81,7 @@ def test_random_amp_yaml_gets_an_answer_and_stores_nothing_unless_valid(
         headers={"X-Api-Key": emulator_api.api_key},
     )
 
-    assert [answer.status_code < 500 for answer in answers] == [True] * len(answers)
+    assert [answer.status_code for answer in answers if answer.status_code >= 500] == []
     if valid:
         assert answers[0].status_code == 201, answers[0].json()
         assert emulated.status_code == 200, emulated.json()
