@@ -7,9 +7,25 @@ from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, settings
 
 # Live-server and Playwright tests run Django code from an event loop's thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests: example counts are set per test; the emulator answers over a socket, so no
+# per-example deadline. Function-scoped fixtures (the database, the live server's project) are
+# shared by a test's examples on purpose: each property holds whatever earlier examples stored.
+_PROPERTY_SETTINGS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("dev", **_PROPERTY_SETTINGS)
+# CI draws the same examples every run (a red build is reproducible, a green one not luck) and
+# keeps no example database, which a fresh clone would lose anyway.
+settings.register_profile("ci", derandomize=True, database=None, **_PROPERTY_SETTINGS)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 def pytest_report_header(config) -> str:

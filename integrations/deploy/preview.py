@@ -86,7 +86,7 @@ def preview_deploy(project: Project, amp_yaml: str) -> Preview:
     result = validate_manifest(amp_yaml, catalog=catalog)
     declared = []
     if isinstance(result.manifest, dict) and isinstance(result.manifest.get("integrations"), list):
-        declared = result.manifest["integrations"]
+        declared = _shown(result.manifest["integrations"])
     # By their index in the amp.yaml, which the issues' paths name.
     contents = {
         index: content
@@ -97,7 +97,7 @@ def preview_deploy(project: Project, amp_yaml: str) -> Preview:
         integration.name: integration.latest_snapshot
         for integration in Integration.objects.filter(
             project=project,
-            name__in=[content["name"] for content in contents.values()],
+            name__in=[c["name"] for c in contents.values() if _storable(c["name"])],
             state=Integration.State.PRESENT,
         ).select_related("latest_snapshot")
     }
@@ -127,6 +127,23 @@ def preview_deploy(project: Project, amp_yaml: str) -> Preview:
         integrations=list(previews.values()),
         general_issues=general,
     )
+
+
+def _shown(value: Any) -> Any:
+    """`value` with each lone surrogate as U+FFFD: a YAML escape ("\\ud800") can make one, and
+    no page can show it (the rules refuse it anyway)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_shown(key): _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value
+
+
+def _storable(name: str) -> bool:
+    # A YAML escape can make a NUL, which no integration is named and PostgreSQL refuses.
+    return "\x00" not in name
 
 
 def read_object_names(content: Any) -> list[str]:

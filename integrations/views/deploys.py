@@ -75,11 +75,16 @@ def copy_to_project(request: HttpRequest, pk: int) -> HttpResponse:
 def import_manifest(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project_for_user(request, pk, action=Action.DEPLOY)
     if request.method == "POST" and "base_revisions" in request.POST:
-        # The confirmation of a preview: deploy the very text previewed.
+        # The confirmation of a preview: deploy the very text previewed, checked as pasted text.
+        confirmed = ImportForm({"text": request.POST.get("amp_yaml", "")})
+        if not confirmed.is_valid():
+            return render(
+                request, "integrations/import.html", {"project": project, "form": confirmed}
+            )
         return _preview_or_deploy(
             request,
             project=project,
-            amp_yaml=request.POST.get("amp_yaml", ""),
+            amp_yaml=confirmed.cleaned_data["amp_yaml"],
             kind=DeployRecord.Kind.IMPORT,
             title=f"Import into project {project.name}",
             back=reverse("project-import", args=[project.pk]),

@@ -233,6 +233,34 @@ def test_import_of_junk_answers_a_clear_error_not_a_500(project, editor_client, 
     assert not DeployRecord.objects.exists()
 
 
+@pytest.mark.parametrize("text", ["specVersion: 1.0.0\x00\n", "", "x" * (1024 * 1024 + 1)])
+def test_an_import_confirmed_with_text_no_paste_could_hold_is_refused_not_stored(
+    project, editor_client, text
+):
+    # Found by the deploy properties: a NUL reached the deploy record, a 500 on PostgreSQL.
+    answer = editor_client.post(
+        f"/projects/{project.pk}/import/",
+        {"amp_yaml": text, "base_revisions": '{"x": null}', "idempotency_key": "k1"},
+    )
+
+    assert answer.status_code == 200
+    assert answer.context["form"].errors
+    assert not DeployRecord.objects.exists()
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\0"])
+def test_import_of_a_name_no_database_can_hold_is_previewed_with_its_error(
+    project, editor_client, escape
+):
+    # Found by the deploy properties: the preview looked the name up, a 500 on PostgreSQL.
+    text = f'specVersion: "1.0.0"\nintegrations:\n- name: "a{escape}"\n  provider: x\n'
+
+    answer = editor_client.post(f"/projects/{project.pk}/import/", {"text": text})
+
+    assert answer.status_code == 200
+    assert "string-control-characters" in answer.content.decode()
+
+
 def test_a_failed_import_can_be_reopened_with_its_text(project, editor, editor_client):
     record = deploy(project=project, user=editor, amp_yaml="specVersion: 9\n", base_revisions={})
 

@@ -47,7 +47,11 @@ def parse_yaml(source: str) -> ParsedYaml:
             "manifest-too-large",
             f"The manifest is {size} bytes; the limit is {MAX_SOURCE_BYTES} bytes (1 MiB).",
         )
-    loader = yaml.SafeLoader(source)
+    try:
+        # The reader refuses characters YAML does not allow as soon as it is made.
+        loader = yaml.SafeLoader(source)
+    except yaml.reader.ReaderError as error:
+        return _refused_character(source, error)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -79,6 +83,20 @@ def _refused(rule: str, message: str, mark: yaml.Mark | None = None) -> ParsedYa
     if line is not None:
         message = f"{message.rstrip('.')} (line {line}, column {column})."
     issue = ValidationIssue(Severity.ERROR, rule, "manifest", message, line, column)
+    return ParsedYaml(None, {}, [issue])
+
+
+def _refused_character(source: str, error: yaml.reader.ReaderError) -> ParsedYaml:
+    position = error.position
+    line = source.count("\n", 0, position) + 1
+    column = position - source.rfind("\n", 0, position)
+    character = error.character
+    shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+    message = (
+        f"The YAML holds the character {shown}, which YAML does not allow "
+        f"(line {line}, column {column})."
+    )
+    issue = ValidationIssue(Severity.ERROR, "yaml-syntax", "manifest", message, line, column)
     return ParsedYaml(None, {}, [issue])
 
 
