@@ -236,8 +236,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Failed logins (django-axes): the AXES_FAILURE_LIMIT+1th wrong password for one username from
-# one IP within AXES_COOLOFF_MINUTES is refused, with the time to retry (accounts.views.lockout).
+# Failed logins (django-axes): AXES_FAILURE_LIMIT wrong passwords for one username from one IP
+# lock that pair out for AXES_COOLOFF_MINUTES after the last one; the lockout page and its
+# Retry-After say when to retry (accounts.views.lockout).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
