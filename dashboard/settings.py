@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Django's <int:...> matches digits only: a negative id is no URL of the API at all.
+    "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 0}},
 }
 
 # Failed logins (django-axes): AXES_FAILURE_LIMIT wrong passwords for one username from one IP

@@ -6,7 +6,6 @@ from typing import Any
 
 from drf_spectacular.utils import (
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
 )
@@ -15,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from integrations.access import get_project_for_user
-from integrations.api.schema import RETRY_AFTER, ErrorSerializer, answers
+from integrations.api.schema import RETRY_AFTER, answers
 from integrations.api.serializers import ProjectRefSerializer
 from integrations.api.views import ApiView
 from integrations.deploy.service import DeployBusy, deploy
@@ -120,11 +119,13 @@ class ProjectDeploysApi(ApiView):
                 201: _deploy_answer("Deployed: `revisions` names each new revision."),
                 202: _deploy_answer("A replay of an idempotency key whose deploy is under way."),
                 409: OpenApiResponse(
-                    PolymorphicProxySerializer(
-                        "DeployConflict",
-                        serializers=[DeployAnswerSerializer, ErrorSerializer],
-                        resource_type_field_name=None,
-                    ),
+                    # anyOf, not oneOf: a conflict's record is also a valid bare `detail`.
+                    {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/DeployAnswer"},
+                            {"$ref": "#/components/schemas/Error"},
+                        ]
+                    },
                     description="A base revision is stale (`conflicts`; nothing was sent), or "
                     "another deploy of the project did not end in time (`detail` only).",
                 ),
