@@ -274,6 +274,16 @@ class Snapshot(models.Model):
         revision = self.raw.get("latestRevision") or {}
         return revision.get("content") or {}
 
+    def previous(self) -> Snapshot | None:
+        """The version of the integration taken just before this one (its JSON not loaded)."""
+        earlier = Q(taken_at__lt=self.taken_at) | Q(taken_at=self.taken_at, pk__lt=self.pk)
+        return (
+            Snapshot.objects.filter(earlier, integration_id=self.integration_id)
+            .defer("raw")
+            .order_by("-taken_at", "-id")
+            .first()
+        )
+
     def diff(self, older: Snapshot) -> IntegrationDiff:
         """What changed from `older` to this snapshot."""
         return diff_contents(older.content, self.content)

@@ -69,6 +69,16 @@ def can(user: Any, action: Action | str, project: Project) -> bool:
     return role_of(user, project) in ALLOWED_ROLES[action]
 
 
+def can_anywhere(user: Any, action: Action | str) -> bool:
+    """Whether `user` may take `action` in at least one project (superusers: always)."""
+    action = Action(action)
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return any(role in ALLOWED_ROLES[action] for role in _roles_by_project(user).values())
+
+
 def projects_where(user: Any, action: Action | str) -> QuerySet[Project]:
     """The projects where `user` may take `action`."""
     action = Action(action)

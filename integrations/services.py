@@ -104,6 +104,19 @@ def start_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
         ) from None
 
 
+def start_background_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
+    """Start a sync of `project` for a worker to carry out once this transaction commits.
+
+    What the Sync now button, the API and the admin do; raises SyncAlreadyRunning like
+    `start_sync`.
+    """
+    from integrations.tasks import sync_project_task  # the tasks module imports this one
+
+    run = start_sync(project=project, trigger=trigger, user=user)
+    transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
+    return run
+
+
 def sync_project(
     *,
     project: Project,

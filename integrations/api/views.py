@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -44,8 +43,11 @@ from integrations.api.throttles import ActionRateThrottle
 from integrations.models import Integration, Project, Snapshot, SyncRun
 from integrations.permissions import Action
 from integrations.search import MAX_QUERY_LENGTH
-from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs, start_sync
-from integrations.tasks import sync_project_task
+from integrations.services import (
+    SyncAlreadyRunning,
+    fail_dead_sync_runs,
+    start_background_sync,
+)
 
 
 class Pagination(LimitOffsetPagination):
@@ -204,14 +206,15 @@ class ProjectSyncApi(ApiView):
         # Exactly what the Sync now button does, so both are refused alike while a sync runs.
         project = get_project_for_user(request, pk, Action.SYNC)
         try:
-            run = start_sync(project=project, trigger=SyncRun.Trigger.BUTTON, user=request.user)
+            run = start_background_sync(
+                project=project, trigger=SyncRun.Trigger.BUTTON, user=request.user
+            )
         except SyncAlreadyRunning as error:
             running = project.sync_runs.filter(status=SyncRun.Status.RUNNING).first()
             return Response(
                 {"detail": str(error), "running_sync_run": running.pk if running else None},
                 status=status.HTTP_409_CONFLICT,
             )
-        transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
         location = reverse("api:sync-run-detail", args=[run.pk])
         return Response(
             SyncRunSerializer(run).data,

@@ -42,6 +42,7 @@ def restore_version(request: HttpRequest, pk: int, snapshot_pk: int) -> HttpResp
         kind=DeployRecord.Kind.RESTORE,
         title=f"Restore {integration.name} to revision {snapshot.revision_id}",
         back=reverse("integrations:history", args=[integration.pk]),
+        back_label=f"History of {integration.name}",
     )
 
 
@@ -64,6 +65,7 @@ def copy_to_project(request: HttpRequest, pk: int) -> HttpResponse:
         kind=DeployRecord.Kind.COPY,
         title=f"Copy {integration.name} to project {target.name}",
         back=reverse("integrations:copy", args=[integration.pk]),
+        back_label=f"Copy {integration.name}",
     )
 
 
@@ -79,6 +81,7 @@ def import_manifest(request: HttpRequest, pk: int) -> HttpResponse:
             kind=DeployRecord.Kind.IMPORT,
             title=f"Import into project {project.name}",
             back=reverse("project-import", args=[project.pk]),
+            back_label="Import",
         )
     initial = {}
     earlier = request.GET.get("from_deploy", "")
@@ -93,6 +96,7 @@ def import_manifest(request: HttpRequest, pk: int) -> HttpResponse:
             amp_yaml=form.cleaned_data["amp_yaml"],
             title=f"Import into project {project.name}",
             back=reverse("project-import", args=[project.pk]),
+            back_label="Import",
             form=None,
             editable=True,
         )
@@ -100,7 +104,14 @@ def import_manifest(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _preview_or_deploy(
-    request: HttpRequest, *, project: Project, amp_yaml: str, kind: str, title: str, back: str
+    request: HttpRequest,
+    *,
+    project: Project,
+    amp_yaml: str,
+    kind: str,
+    title: str,
+    back: str,
+    back_label: str,
 ) -> HttpResponse:
     form = None
     if request.method == "POST":
@@ -128,6 +139,7 @@ def _preview_or_deploy(
         amp_yaml=amp_yaml,
         title=title,
         back=back,
+        back_label=back_label,
         form=form,
         editable=kind == DeployRecord.Kind.IMPORT,
     )
@@ -140,6 +152,7 @@ def _render_preview(
     amp_yaml: str,
     title: str,
     back: str,
+    back_label: str,
     form: DeployForm | None,
     editable: bool,
 ) -> HttpResponse:
@@ -155,6 +168,7 @@ def _render_preview(
         "project": project,
         "title": title,
         "back": back,
+        "back_label": back_label,
         "preview": preview,
         "form": form,
         "editable": editable,

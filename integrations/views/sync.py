@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -9,8 +8,11 @@ from django.views.decorators.http import require_POST
 from integrations.access import get_project_for_user, get_sync_run_for_user
 from integrations.models import SyncRun
 from integrations.permissions import Action
-from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs, start_sync
-from integrations.tasks import sync_project_task
+from integrations.services import (
+    SyncAlreadyRunning,
+    fail_dead_sync_runs,
+    start_background_sync,
+)
 
 
 @login_required
@@ -20,12 +22,12 @@ def start_project_sync(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project_for_user(request, pk, Action.SYNC)
     refusal = ""
     try:
-        run = start_sync(project=project, trigger=SyncRun.Trigger.BUTTON, user=request.user)
+        run = start_background_sync(
+            project=project, trigger=SyncRun.Trigger.BUTTON, user=request.user
+        )
     except SyncAlreadyRunning as error:
         refusal = str(error)
         run = project.sync_runs.filter(status=SyncRun.Status.RUNNING).first()
-    else:
-        transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
     if not request.htmx:
         return redirect("sync-run", pk=run.pk) if run else redirect("home")
     return render(

@@ -13,7 +13,14 @@ from integrations.access import (
     get_sync_run_for_user,
 )
 from integrations.models import Integration, Membership, Project, SyncRun
-from integrations.permissions import Action, can, projects_where, require, role_of
+from integrations.permissions import (
+    Action,
+    can,
+    can_anywhere,
+    projects_where,
+    require,
+    role_of,
+)
 from tests.integrations.conftest import integration_json, store_integration
 
 CAST = ["anonymous", "outsider", "viewer", "editor", "ops", "superuser"]
@@ -47,6 +54,14 @@ def test_projects_where_agrees_with_can(cast, project, other_project, who, actio
     user = cast(who)
     expected = {p for p in (project, other_project) if can(user, action, p)}
     assert set(projects_where(user, action)) == expected
+
+
+@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("action", list(Action))
+def test_can_anywhere_agrees_with_can(cast, project, other_project, who, action):
+    user = cast(who)
+    expected = any(can(user, action, p) for p in (project, other_project))
+    assert can_anywhere(user, action) is expected
 
 
 def test_actions_may_be_given_as_strings(editor, project):
