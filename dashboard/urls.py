@@ -16,6 +16,7 @@ urlpatterns = [
     path("deploys/<int:pk>/", deploys.deploy_record, name="deploy-record"),
     path("sync-runs/<int:pk>/", sync.sync_run_status, name="sync-run"),
     path("accounts/session/", session_check, name="session-check"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("integrations/", include("integrations.urls")),

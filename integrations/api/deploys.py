@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from integrations.access import get_project_for_user
+from integrations.api.schema import RETRY_AFTER, answers
 from integrations.api.serializers import ProjectRefSerializer
 from integrations.api.views import ApiView
 from integrations.deploy.service import DeployBusy, deploy
@@ -36,6 +42,13 @@ DETAIL_OF_OUTCOME = {
 }
 
 
+class ProblemSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    request_id = serializers.CharField()
+    issues = serializers.JSONField()
+
+
 class DeployRecordSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     project = ProjectRefSerializer()
@@ -54,6 +67,7 @@ class DeployRecordSerializer(serializers.Serializer):
     problem = serializers.SerializerMethodField()
     amp_yaml = serializers.CharField()
 
+    @extend_schema_field(ProblemSerializer(allow_null=True))
     def get_problem(self, record: DeployRecord) -> dict[str, Any] | None:
         if not record.problem_title:
             return None
@@ -77,14 +91,52 @@ class DeployInput(serializers.Serializer):
     )
 
 
+class DeployAnswerSerializer(DeployRecordSerializer):
+    detail = serializers.CharField()
+
+
+def _deploy_answer(description: str) -> OpenApiResponse:
+    return OpenApiResponse(DeployAnswerSerializer, description=description)
+
+
 class ProjectDeploysApi(ApiView):
     """GET lists the project's deploy records; POST deploys an amp.yaml (editors)."""
 
+    throttle_scope = "api-actions"
+
+    @extend_schema(
+        responses=answers({200: DeployRecordSerializer(many=True)}, 404), parameters=[RETRY_AFTER]
+    )
     def get(self, request: Request, pk: int) -> Response:
         project = get_project_for_user(request, pk)
         records = project.deploys.select_related("project", "user")
         return self.paginated(records, DeployRecordSerializer)
 
+    @extend_schema(
+        request=DeployInput,
+        responses=answers(
+            {
+                201: _deploy_answer("Deployed: `revisions` names each new revision."),
+                202: _deploy_answer("A replay of an idempotency key whose deploy is under way."),
+                409: OpenApiResponse(
+                    # anyOf, not oneOf: a conflict's record is also a valid bare `detail`.
+                    {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/DeployAnswer"},
+                            {"$ref": "#/components/schemas/Error"},
+                        ]
+                    },
+                    description="A base revision is stale (`conflicts`; nothing was sent), or "
+                    "another deploy of the project did not end in time (`detail` only).",
+                ),
+                422: _deploy_answer("Ampersand's rules refuse the amp.yaml (`issues`)."),
+                502: _deploy_answer("Ampersand refused or failed the deploy (`problem`)."),
+            },
+            400,
+            404,
+        ),
+        parameters=[RETRY_AFTER],
+    )
     def post(self, request: Request, pk: int) -> Response:
         project = get_project_for_user(request, pk, action=Action.DEPLOY)
         given = DeployInput(data=request.data)

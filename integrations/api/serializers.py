@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.models import Project, SyncRun
@@ -36,6 +37,13 @@ class SyncRunSerializer(SyncRunSummarySerializer):
     error_detail = serializers.CharField()
     error_request_id = serializers.CharField()
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {key: {"type": "integer"} for key in ("done", "total", "percent")},
+            "required": ["done", "total", "percent"],
+        }
+    )
     def get_progress(self, run: SyncRun) -> dict[str, int]:
         return {
             "done": run.progress_done,
@@ -57,6 +65,7 @@ class ProjectSerializer(serializers.Serializer):
     integration_count = serializers.IntegerField()
     last_sync = serializers.SerializerMethodField()
 
+    @extend_schema_field(SyncRunSummarySerializer(allow_null=True))
     def get_last_sync(self, project: Project) -> dict[str, Any] | None:
         runs = project.recent_runs
         return SyncRunSummarySerializer(runs[0]).data if runs else None

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
 
-from integrations.api import deploys, views
+from integrations.api import deploys, docs, views
 
 app_name = "api"
 urlpatterns = [
+    path("", views.ApiIndex.as_view(), name="index"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", docs.api_docs, name="docs"),
     path("projects/", views.ProjectListApi.as_view(), name="project-list"),
     path("projects/<int:pk>/", views.ProjectDetailApi.as_view(), name="project-detail"),
     path("projects/<int:pk>/sync/", views.ProjectSyncApi.as_view(), name="project-sync"),

@@ -13,11 +13,15 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse as api_reverse
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from integrations.access import (
@@ -25,6 +29,7 @@ from integrations.access import (
     get_project_for_user,
     get_sync_run_for_user,
 )
+from integrations.api.schema import ERRORS, RETRY_AFTER, answers
 from integrations.api.serializers import (
     ChangeSerializer,
     IntegrationSerializer,
@@ -34,6 +39,7 @@ from integrations.api.serializers import (
     SnapshotWithRawSerializer,
     SyncRunSerializer,
 )
+from integrations.api.throttles import ActionRateThrottle
 from integrations.models import Integration, Project, Snapshot, SyncRun
 from integrations.permissions import Action
 from integrations.search import MAX_QUERY_LENGTH
@@ -50,6 +56,21 @@ class Pagination(LimitOffsetPagination):
 
 
 class ApiView(APIView):
+    pagination_class = Pagination
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [*super().get_throttles(), ActionRateThrottle()]
+
+    def get_authenticate_header(self, request: Request) -> str | None:
+        # Without a token the answer stays the session API's 403; a token that fails gets 401
+        # and the challenge of the scheme it was sent with.
+        scheme = request.META.get("HTTP_AUTHORIZATION", "").split(" ")[0].lower()
+        for authenticator in self.get_authenticators():
+            challenge = authenticator.authenticate_header(request)
+            if challenge and challenge.lower() == scheme:
+                return challenge
+        return None
+
     def get_view_name(self) -> str:
         return super().get_view_name().removesuffix(" Api")
 
@@ -62,7 +83,7 @@ class ApiView(APIView):
     def paginated(
         self, queryset: QuerySet[Any], serializer_class: type[serializers.Serializer]
     ) -> Response:
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
@@ -95,9 +116,49 @@ def _projects_for(user: Any) -> QuerySet[Project]:
     )
 
 
+class ApiIndex(ApiView):
+    """Where each part of the API lives; open to all, like the schema and its docs."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "ApiIndex",
+                {
+                    name: serializers.URLField()
+                    for name in (
+                        "projects",
+                        "integrations",
+                        "sync_runs",
+                        "schema",
+                        "docs",
+                        "tokens",
+                    )
+                },
+            ),
+            401: ERRORS[401],
+            429: ERRORS[429],
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def get(self, request: Request) -> Response:
+        names = {
+            "projects": "api:project-list",
+            "integrations": "api:integration-list",
+            "sync_runs": "api:sync-run-list",
+            "schema": "api:schema",
+            "docs": "api:docs",
+        }
+        links = {key: api_reverse(name, request=request) for key, name in names.items()}
+        links["tokens"] = request.build_absolute_uri(reverse("api-tokens"))
+        return Response(links)
+
+
 class ProjectListApi(ApiView):
     """The projects you are a member of, with their integration count and last sync."""
 
+    @extend_schema(responses=answers({200: ProjectSerializer(many=True)}), parameters=[RETRY_AFTER])
     def get(self, request: Request) -> Response:
         return self.paginated(_projects_for(request.user), ProjectSerializer)
 
@@ -105,6 +166,7 @@ class ProjectListApi(ApiView):
 class ProjectDetailApi(ApiView):
     """One project, with its integration count and last sync."""
 
+    @extend_schema(responses=answers({200: ProjectSerializer}, 404), parameters=[RETRY_AFTER])
     def get(self, request: Request, pk: int) -> Response:
         project = get_object_or_404(_projects_for(request.user), pk=pk)
         return Response(ProjectSerializer(project).data)
@@ -116,6 +178,30 @@ class ProjectSyncApi(ApiView):
     It takes the editor or ops role in the project: a viewer is refused with 403.
     """
 
+    throttle_scope = "api-actions"
+
+    @extend_schema(
+        request=None,
+        responses=answers(
+            {
+                202: OpenApiResponse(
+                    SyncRunSerializer, description="Started; `Location` is the run's URL."
+                ),
+                409: OpenApiResponse(
+                    inline_serializer(
+                        "SyncRunning",
+                        {
+                            "detail": serializers.CharField(),
+                            "running_sync_run": serializers.IntegerField(allow_null=True),
+                        },
+                    ),
+                    description="A sync of the project is already running.",
+                ),
+            },
+            404,
+        ),
+        parameters=[RETRY_AFTER],
+    )
     def post(self, request: Request, pk: int) -> Response:
         # Exactly what the Sync now button does, so both are refused alike while a sync runs.
         project = get_project_for_user(request, pk, Action.SYNC)
@@ -156,6 +242,10 @@ class IntegrationListApi(ApiView):
         )
         q = serializers.CharField(required=False, allow_blank=True, max_length=MAX_QUERY_LENGTH)
 
+    @extend_schema(
+        parameters=[FilterSerializer, RETRY_AFTER],
+        responses=answers({200: IntegrationSerializer(many=True)}, 400),
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params, context={"request": request})
         filters.is_valid(raise_exception=True)
@@ -185,8 +275,12 @@ class IntegrationDetailApi(ApiView):
     """One integration, with its latest snapshot's JSON exactly as the API returned it."""
 
     class OutputSerializer(IntegrationSerializer):
+        class Meta:
+            ref_name = "IntegrationDetail"
+
         latest_snapshot = SnapshotWithRawSerializer(allow_null=True)
 
+    @extend_schema(responses=answers({200: OutputSerializer}, 404), parameters=[RETRY_AFTER])
     def get(self, request: Request, pk: int) -> Response:
         integration = get_integration_for_user(request, pk)
         return Response(self.OutputSerializer(integration).data)
@@ -195,6 +289,9 @@ class IntegrationDetailApi(ApiView):
 class SnapshotListApi(ApiView):
     """Every kept version of an integration, newest first."""
 
+    @extend_schema(
+        responses=answers({200: SnapshotSerializer(many=True)}, 404), parameters=[RETRY_AFTER]
+    )
     def get(self, request: Request, pk: int) -> Response:
         integration = get_integration_for_user(request, pk)
         snapshots = (
@@ -209,10 +306,14 @@ class SnapshotDetailApi(ApiView):
     """One version of an integration, with its JSON and manifest content."""
 
     class OutputSerializer(SnapshotSerializer):
+        class Meta:
+            ref_name = "SnapshotDetail"
+
         integration = serializers.IntegerField(source="integration_id")
         raw = serializers.JSONField()
         content = serializers.JSONField()
 
+    @extend_schema(responses=answers({200: OutputSerializer}, 404), parameters=[RETRY_AFTER])
     def get(self, request: Request, pk: int, snapshot_pk: int) -> Response:
         integration = get_integration_for_user(request, pk)
         snapshot = get_object_or_404(
@@ -255,6 +356,23 @@ class IntegrationDiffApi(ApiView):
                 attrs["from"], attrs["to"] = newer, older
             return attrs
 
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "Diff"
+
+        def get_fields(self) -> dict[str, serializers.Field]:
+            return {
+                "integration": serializers.IntegerField(),
+                "from": SnapshotSummarySerializer(allow_null=True),
+                "to": SnapshotSummarySerializer(allow_null=True),
+                "summary": serializers.CharField(allow_null=True),
+                "changes": ChangeSerializer(many=True),
+            }
+
+    @extend_schema(
+        parameters=[InputSerializer, RETRY_AFTER],
+        responses=answers({200: OutputSerializer}, 400, 404),
+    )
     def get(self, request: Request, pk: int) -> Response:
         integration = get_integration_for_user(request, pk)
         pair = self.InputSerializer(data=request.query_params, context={"integration": integration})
@@ -265,15 +383,14 @@ class IntegrationDiffApi(ApiView):
             if len(latest_two) == 2:
                 newer, older = latest_two
         diff = newer.cached_diff(older) if older and newer else None
-        return Response(
-            {
-                "integration": integration.pk,
-                "from": SnapshotSummarySerializer(older).data if older else None,
-                "to": SnapshotSummarySerializer(newer).data if newer else None,
-                "summary": diff.summary_line() if diff else None,
-                "changes": ChangeSerializer(diff.changes, many=True).data if diff else [],
-            }
-        )
+        answer = {
+            "integration": integration.pk,
+            "from": older,
+            "to": newer,
+            "summary": diff.summary_line() if diff else None,
+            "changes": diff.changes if diff else [],
+        }
+        return Response(self.OutputSerializer(answer).data)
 
 
 class SyncRunListApi(ApiView):
@@ -282,6 +399,10 @@ class SyncRunListApi(ApiView):
     class FilterSerializer(serializers.Serializer):
         project = VisibleProjectField(required=False, allow_null=True)
 
+    @extend_schema(
+        parameters=[FilterSerializer, RETRY_AFTER],
+        responses=answers({200: SyncRunSerializer(many=True)}, 400),
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params, context={"request": request})
         filters.is_valid(raise_exception=True)
@@ -294,6 +415,7 @@ class SyncRunListApi(ApiView):
 class SyncRunDetailApi(ApiView):
     """One sync: its progress while it runs, then its outcome."""
 
+    @extend_schema(responses=answers({200: SyncRunSerializer}, 404), parameters=[RETRY_AFTER])
     def get(self, request: Request, pk: int) -> Response:
         run = get_sync_run_for_user(request, pk)
         if run.is_running:
