@@ -94,6 +94,28 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     },
     "projects/<int:pk>/import/": {"GET": DEPLOY, "POST": DEPLOY},
     "integrations/<int:pk>/versions/<int:snapshot_pk>/restore/": {"GET": DEPLOY, "POST": DEPLOY},
+    # The editor: a plain POST saves to the draft and leads back to the editor (an empty display
+    # name or amp.yaml is valid input); without a draft, preview and rebase lead back there too.
+    "integrations/<int:pk>/edit/": {
+        "GET": DEPLOY,
+        "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+    },
+    "integrations/<int:pk>/edit/autosave/": {
+        "GET": {**NOT_ALLOWED, "anonymous": 302},
+        "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+    },
+    "integrations/<int:pk>/edit/discard/": {
+        "GET": {**NOT_ALLOWED, "anonymous": 302},
+        "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+    },
+    "integrations/<int:pk>/edit/preview/": {
+        "GET": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+        "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+    },
+    "integrations/<int:pk>/edit/rebase/": {
+        "GET": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+        "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+    },
     # Copying reads the source (VIEW); the target project is chosen among those you may deploy to.
     "integrations/<int:pk>/copy/": {"GET": VIEW, "POST": VIEW},
     # Accounts: the viewer revokes their own token; it is nobody else's to revoke
