@@ -28,6 +28,11 @@ from integrations.services import sync_project
 from integrations.views.listing import listed_version
 from tests.integrations.conftest import integration_json, renamed, store_integration
 
+
+def provider_badge(provider: str, shown: str) -> str:
+    return f'<span class="badge badge-info" title="{provider}"><bdi>{shown}</bdi></span>'
+
+
 LIST_URL = "/integrations/"
 HTMX = {"HX-Request": "true"}
 
@@ -217,10 +222,10 @@ def test_rows_and_the_provider_filter_name_providers_by_display_name(
 
     page = viewer_client.get(LIST_URL)
 
-    assert '<span class="badge badge-info" title="hubspot"><bdi>HubSpot</bdi></span>' in page.text
-    assert '<span class="badge badge-info" title="salesforce"><bdi>Salesforce</bdi></span>' in page.text
+    assert provider_badge("hubspot", "HubSpot") in page.text
+    assert provider_badge("salesforce", "Salesforce") in page.text
     # Unknown to the catalog: its own name.
-    assert '<span class="badge badge-info" title="zendesk"><bdi>zendesk</bdi></span>' in page.text
+    assert provider_badge("zendesk", "zendesk") in page.text
     options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page.text)
     providers = options[options.index(("", "All providers")) :][:4]
     assert providers == [
@@ -242,10 +247,10 @@ def test_a_newly_stored_catalog_renames_providers_on_a_cached_page(
     store_catalog(project.base_url, providers)
 
     page = viewer_client.get(LIST_URL)
-    assert '<span class="badge badge-info" title="hubspot"><bdi>HubSpot CRM</bdi></span>' in page.text
+    assert provider_badge("hubspot", "HubSpot CRM") in page.text
     assert '<option value="hubspot">HubSpot CRM</option>' in page.text
     live = viewer_client.get(LIST_URL, {"q": "support"}, headers=HTMX)
-    assert '<span class="badge badge-info" title="hubspot"><bdi>HubSpot CRM</bdi></span>' in live.text
+    assert provider_badge("hubspot", "HubSpot CRM") in live.text
 
 
 def test_state_filter_and_removed_badge(viewer_client, project, crm_integrations):
@@ -783,7 +788,7 @@ def test_a_stored_catalog_costs_the_list_no_query(
         response = viewer_client.get(LIST_URL)
     with django_assert_num_queries(3):
         viewer_client.get(LIST_URL)
-    assert '<span class="badge badge-info" title="salesforce"><bdi>Salesforce</bdi></span>' in response.text
+    assert provider_badge("salesforce", "Salesforce") in response.text
 
 
 def test_list_never_loads_snapshot_json_or_search_text(viewer_client, project):
