@@ -32,7 +32,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.permissions import Action, can, can_anywhere, projects_where, require
-from integrations.secrets import UndecryptableKey
+from integrations.secrets import ApiKeyUnavailable
 from integrations.services import SyncAlreadyRunning, client_for, start_background_sync
 
 
@@ -229,7 +229,7 @@ class ProjectAdmin(ProjectScopedAdmin):
                 with client_for(project) as client:
                     remote = client.get_project()
                     count = len(client.list_integrations_checked())
-            except (AmpersandError, UndecryptableKey) as error:
+            except (AmpersandError, ApiKeyUnavailable) as error:
                 self.message_user(request, f"{project}: {error}", messages.ERROR)
             else:
                 integrations = "integration" if count == 1 else "integrations"

@@ -16,7 +16,7 @@ from typing import Any
 from integrations.ampersand.errors import AmpersandError
 from integrations.diff import FIELD, OBJECT, IntegrationDiff
 from integrations.models import Integration, Project
-from integrations.secrets import UndecryptableKey
+from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for
 
 FIRST_NAMES_SHOWN = 10
@@ -134,7 +134,7 @@ def blast_radius(project: Project, diff: IntegrationDiff, integration_id: int) -
     try:
         with client_for(project, total_timeout=INSTALLATIONS_TIMEOUT, max_retries=1) as client:
             installations = client.list_installations(remote_id)
-    except (AmpersandError, UndecryptableKey) as error:
+    except (AmpersandError, ApiKeyUnavailable) as error:
         return BlastRadius(reasons=reasons_of(diff), error=str(error) or type(error).__name__)
     return touched_installations(diff, [installation.raw for installation in installations])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -17,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.models import ApiToken
 from emulator.models import Project as RemoteProject
 from integrations.models import DeployRecord, Membership, Project, SyncRun
 from tests.integrations.conftest import add_version, integration_json, store_integration
@@ -82,7 +84,11 @@ def secrets_everywhere(db, settings, django_user_model):
         users[role] = django_user_model.objects.create_user(role, password=f"pw-{role}-1")
         Membership.objects.create(user=users[role], project=project, role=role)
     users["superuser"] = django_user_model.objects.create_superuser("root", password="pw-root-1")
+    token, token_key = ApiToken.objects.create(
+        user=users["viewer"], expiry=timedelta(days=7), name="ci"
+    )
     objects = {
+        "accounts": str(token.pk),
         "projects": str(project.pk),
         "integrations": str(integration.pk),
         "deploys": str(record.pk),
@@ -96,7 +102,8 @@ def secrets_everywhere(db, settings, django_user_model):
         "id": str(users["superuser"].pk),
     }
     assert newer.pk != older.pk
-    return users, objects, [ENVIRONMENT_KEY, STORED_KEY, project.api_key_encrypted]
+    secrets = [ENVIRONMENT_KEY, STORED_KEY, project.api_key_encrypted, token_key, token.digest]
+    return users, objects, secrets
 
 
 def test_no_page_answer_or_log_line_shows_an_api_key(secrets_everywhere, caplog):

@@ -219,7 +219,7 @@ def test_import_checks_and_names_providers_by_the_catalog_the_sync_stored(projec
 
     html = preview.content.decode()
     assert "Unknown provider" not in html
-    assert '<span dir="auto" title="brandNew">Brand New CRM</span>' in html
+    assert '<span dir="auto" title="brandNew"><bdi>Brand New CRM</bdi></span>' in html
     assert "Deploy</button>" in html
 
 
