@@ -35,7 +35,7 @@ class Conflict:
     @property
     def key(self) -> str:
         """A stable name for the form field choosing this conflict's side."""
-        return "c" + hashlib.sha1(repr(self.unit).encode()).hexdigest()[:12]  # noqa: S324
+        return "c" + hashlib.blake2b(repr(self.unit).encode(), digest_size=6).hexdigest()
 
     @property
     def label(self) -> str:
