@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from dataclasses import field as dataclass_field
+from typing import Any, Final
 from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import F, OrderBy
 from django.urls import reverse
 
-from integrations.ampersand.manifest import Catalog
+from integrations.ampersand.manifest import Catalog, ValidationIssue
+from integrations.cron import describe_cron
+from integrations.editing import (
+    FIELD_LISTS,
+    Backfill,
+    FieldRow,
+    apply_read_object_settings,
+    place_issues,
+    read_object_settings,
+    row_path,
+    set_field_rows,
+)
 from integrations.models import Integration, Project
 from integrations.permissions import Action, projects_where
+from integrations.presenters import field_rows
 from integrations.search import MAX_QUERY_LENGTH, normalise_query
 
 # Far past any real page; keeps the database's OFFSET within range whatever is typed.
@@ -405,19 +418,163 @@ class DraftTextForm(forms.Form):
         return text
 
 
-class DisplayNameForm(forms.Form):
-    display_name = forms.CharField(
-        required=False,
-        max_length=1000,
-        label="Display name",
+def _one_line(value: str) -> str:
+    if any(ord(char) < 32 for char in value):
+        raise forms.ValidationError("One line of text, please.")
+    return value
+
+
+class OneLineField(forms.CharField):
+    """A short text of one line; blank allowed (the key is then left out)."""
+
+    def __init__(self, label: str, *, max_length: int = 1000, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(label=label, max_length=max_length, **kwargs)
+        self.validators.append(_one_line)
+
+
+class IntegrationForm(forms.Form):
+    """The integration's display name, module and proxy: only what the provider offers."""
+
+    display_name = OneLineField(
+        "Display name",
         help_text="What customers see when they install the integration. Blank: its name.",
     )
+    module = forms.ChoiceField(
+        required=False,
+        label="Module",
+        help_text="Which of the provider's APIs this integration uses. Blank: the default one.",
+    )
+    proxy = forms.TypedChoiceField(
+        required=False,
+        label="Proxy",
+        help_text="Lets your app call the provider's API through Ampersand.",
+        choices=[("on", "On"), ("off", "Off")],
+        coerce=lambda value: value == "on",
+        empty_value=None,
+    )
 
-    def clean_display_name(self) -> str:
-        value = self.cleaned_data["display_name"]
-        if any(ord(char) < 32 for char in value):
-            raise forms.ValidationError("A display name is one line of text.")
-        return value
+    def __init__(
+        self, *args: Any, modules: list[str], current_module: str, offers_proxy: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        known = [*modules, *([current_module] if current_module not in ["", *modules] else [])]
+        if known:
+            self.fields["module"].choices = [("", "The provider's default")] + [
+                (name, name) for name in known
+            ]
+        else:
+            del self.fields["module"]
+        if not offers_proxy:
+            del self.fields["proxy"]
+
+
+class AddReadObjectForm(forms.Form):
+    object_name = OneLineField("Object", max_length=200, required=True)
+    destination = OneLineField("Destination", max_length=200)
+    schedule = OneLineField("Schedule (cron)", max_length=200, initial="*/30 * * * *")
+
+
+class ReadObjectForm(forms.Form):
+    """A read object's settings; the validator judges the values, this form only their type."""
+
+    object_name = OneLineField("Object", max_length=200, required=True)
+    destination = OneLineField("Destination", max_length=200)
+    schedule = OneLineField(
+        "Schedule (cron)", max_length=200, help_text="Five fields: minute hour day month weekday."
+    )
+    map_to_name = OneLineField("Map to object name", max_length=200)
+    map_to_display_name = OneLineField("Map to display name", max_length=200)
+    delivery_mode = forms.ChoiceField(
+        required=False,
+        label="Delivery",
+        choices=[
+            ("", "Automatic (the default)"),
+            ("auto", "Automatic"),
+            ("onRequest", "On request"),
+        ],
+    )
+    page_size = forms.IntegerField(
+        required=False, label="Page size", help_text="Records per delivery, 50 to 500."
+    )
+    always_enabled = forms.BooleanField(
+        required=False, label="Always read, even when a customer does not select it"
+    )
+    optional_fields_auto = forms.BooleanField(
+        required=False, label="Offer every other field of the object as optional"
+    )
+    backfill = forms.ChoiceField(
+        label="Backfill",
+        choices=[
+            (Backfill.NONE, "None: only new changes"),
+            (Backfill.DAYS, "The last N days"),
+            (Backfill.FULL, "Full history"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    backfill_days = forms.IntegerField(required=False, label="Days to backfill")
+
+    def __init__(self, *args: Any, destinations: list[str] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = str(
+            self.initial.get("destination") or self.data.get(self.add_prefix("destination"), "")
+        )
+        if destinations is not None:
+            known = [*destinations, *([current] if current not in ["", *destinations] else [])]
+            self.fields["destination"].widget = forms.Select(
+                choices=[("", "Choose a destination")] + [(name, name) for name in known]
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("backfill") == Backfill.DAYS and cleaned.get("backfill_days") is None:
+            self.add_error("backfill_days", "How many days? A whole number, e.g. 30.")
+        if cleaned.get("backfill") != Backfill.DAYS:
+            cleaned["backfill_days"] = None
+        return cleaned
+
+
+class FieldRowForm(forms.Form):
+    """One field of a read object: the provider's field and where it maps, or a mapping the
+    customer picks (no field name: a prompt and a default)."""
+
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+
+    required = forms.TypedChoiceField(
+        label="Required or optional",
+        choices=[(REQUIRED, "Required"), (OPTIONAL, "Optional")],
+        coerce=lambda value: value == FieldRowForm.REQUIRED,
+    )
+    field_name = OneLineField("Field", max_length=500)
+    map_to_name = OneLineField("Maps to", max_length=500)
+    map_to_display_name = OneLineField("Display name", max_length=500)
+    prompt = OneLineField("Prompt", max_length=1000)
+    default = OneLineField("Default", max_length=1000)
+    origin = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def row(self) -> FieldRow:
+        return FieldRow(**self.cleaned_data, user_picked=not self.cleaned_data["field_name"])
+
+
+FieldRowFormSet = forms.formset_factory(FieldRowForm, extra=0, max_num=1000, absolute_max=1000)
+
+
+def field_row_initial(row: FieldRow) -> dict[str, Any]:
+    return {
+        "required": FieldRowForm.REQUIRED if row.required else FieldRowForm.OPTIONAL,
+        "field_name": row.field_name,
+        "map_to_name": row.map_to_name,
+        "map_to_display_name": row.map_to_display_name,
+        "prompt": row.prompt,
+        "default": row.default,
+        "origin": row.origin,
+    }
+
+
+class AddFieldForm(forms.Form):
+    new_field = OneLineField("Add a field", max_length=500)
+    new_required = forms.BooleanField(required=False, label="Required")
 
 
 class RebaseForm(forms.Form):
@@ -439,3 +596,135 @@ class RebaseForm(forms.Form):
 
     def take_remote(self) -> list[str]:
         return [key for key, choice in self.cleaned_data.items() if choice == self.REMOTE]
+
+
+# A read object's settings form field -> the manifest path (from the object) it edits.
+READ_SLOTS: Final = {
+    "object_name": "objectName",
+    "destination": "destination",
+    "schedule": "schedule",
+    "map_to_name": "mapToName",
+    "map_to_display_name": "mapToDisplayName",
+    "delivery_mode": "delivery",
+    "page_size": "delivery.pageSize",
+    "always_enabled": "enabled",
+    "optional_fields_auto": "optionalFieldsAuto",
+    "backfill": "backfill",
+    "backfill_days": "backfill.defaultPeriod",
+}
+
+
+@dataclass
+class Slot:
+    """Where a form field's errors and the validator's issues about it are shown."""
+
+    id: str
+    errors: list[str] = dataclass_field(default_factory=list)
+    issues: list[ValidationIssue] = dataclass_field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class ReadObjectSlots:
+    settings: dict[str, Slot]
+    rows: list[Slot]
+    lists: Slot
+    general: Slot
+
+    def __iter__(self) -> Iterator[Slot]:
+        yield from self.settings.values()
+        yield from self.rows
+        yield self.lists
+        yield self.general
+
+
+class ReadObjectEditor:
+    """One read object's forms (its settings, its field rows, the add-a-field form), and
+    where the validator's issues about it are shown.
+
+    `index` is the object's place in the draft; each form is prefixed with it, so several
+    objects may be open on one page.
+    """
+
+    def __init__(
+        self,
+        index: int,
+        obj: dict[str, Any],
+        *,
+        data: Any = None,
+        destinations: list[str] | None = None,
+    ) -> None:
+        self.index = index
+        self.obj = obj
+        self.object_key = str(obj.get("objectName", ""))
+        self.stored_rows = field_rows(obj)
+        self.settings = ReadObjectForm(
+            data,
+            prefix=f"r{index}",
+            initial=read_object_settings(obj),
+            destinations=destinations,
+        )
+        self.fields = FieldRowFormSet(
+            data,
+            prefix=f"r{index}f",
+            initial=[field_row_initial(row) for row in self.stored_rows],
+        )
+        self.add_field = AddFieldForm(data, prefix=f"r{index}n")
+
+    @property
+    def id(self) -> str:
+        return f"read-{self.index}"
+
+    def is_valid(self) -> bool:
+        return all([self.settings.is_valid(), self.fields.is_valid(), self.add_field.is_valid()])
+
+    def rows(self) -> list[FieldRow]:
+        return [form.row() for form in self.fields.forms]
+
+    def changed(self, rows: list[FieldRow]) -> dict[str, Any]:
+        """The object with the settings form's values and `rows` as its fields."""
+        return set_field_rows(
+            apply_read_object_settings(self.obj, self.settings.cleaned_data), rows
+        )
+
+    def slots(self, issues: list[ValidationIssue]) -> ReadObjectSlots:
+        """Each form field's slot and each row's, with their errors and issues (those of the
+        draft as stored, whose rows are `stored_rows`)."""
+        row_paths = [row_path(self.stored_rows, at) for at in range(len(self.stored_rows))]
+        placed = place_issues(
+            issues,
+            f"integrations[0].read.objects[{self.index}]",
+            [*READ_SLOTS.values(), *FIELD_LISTS, *row_paths],
+        )
+        settings = {
+            name: Slot(
+                id=f"{self.id}-{name}",
+                errors=list(self.settings.errors.get(name, [])) if self.settings.is_bound else [],
+                issues=placed.pop(path, []),
+            )
+            for name, path in READ_SLOTS.items()
+        }
+        schedule = self.settings["schedule"].value()
+        settings["schedule"].note = describe_cron(schedule) if schedule else ""
+        forms_ = self.fields.forms
+        rows = [
+            Slot(
+                id=f"{self.id}-row-{at}",
+                errors=[error for errors in forms_[at].errors.values() for error in errors]
+                if at < len(forms_) and forms_[at].is_bound
+                else [],
+                issues=placed.pop(path, []),
+            )
+            for at, path in enumerate(row_paths)
+        ]
+        lists = Slot(
+            id=f"{self.id}-fields",
+            errors=list(self.fields.non_form_errors()) if self.fields.is_bound else [],
+            issues=placed.pop("requiredFields", []) + placed.pop("optionalFields", []),
+        )
+        general = Slot(
+            id=f"{self.id}-general",
+            errors=list(self.settings.non_field_errors()) if self.settings.is_bound else [],
+            issues=[issue for rest in placed.values() for issue in rest],
+        )
+        return ReadObjectSlots(settings, rows, lists, general)

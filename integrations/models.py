@@ -815,22 +815,25 @@ class Draft(models.Model):
         latest_revision = Snapshot.objects.filter(pk=latest).values_list("revision_id", flat=True)
         return latest_revision.first() != self.base_revision
 
-    def take_amp_yaml(self, text: str) -> list[ValidationIssue]:
+    def take_amp_yaml(self, text: str, *, catalog: Catalog | None = None) -> list[ValidationIssue]:
         """Keep `text` as typed and, when it reads as this integration, follow it in `content`.
 
         Returns its issues (see `read_text`).
         """
-        content, issues = self.read_text(text)
+        content, issues = self.read_text(text, catalog=catalog)
         self.text = text
         if content is not None:
             self.content = content
         self.save()
         return issues
 
-    def read_text(self, text: str) -> tuple[dict[str, Any] | None, list[ValidationIssue]]:
+    def read_text(
+        self, text: str, *, catalog: Catalog | None = None
+    ) -> tuple[dict[str, Any] | None, list[ValidationIssue]]:
         """The content `text` declares for this draft (None: none), and its issues: the
-        validator's, and one more when the text cannot be this integration's."""
-        result = validate_manifest(text)
+        validator's (by `catalog`, default the bundled one), and one more when the text cannot
+        be this integration's."""
+        result = validate_manifest(text, catalog=catalog)
         issues = list(result.issues)
         content = self.content_of(result.manifest)
         if result.manifest is not None and content is None:
@@ -861,14 +864,8 @@ class Draft(models.Model):
             return True
         return self.content_of(validate_manifest(self.text).manifest) == self.content
 
-    def set_display_name(self, display_name: str) -> None:
-        content = {key: value for key, value in self.content.items() if key != "displayName"}
-        if display_name:
-            # Where amp.yaml files usually have it: after the provider.
-            at = list(content).index("provider") + 1 if "provider" in content else len(content)
-            items = list(content.items())
-            items.insert(at, ("displayName", display_name))
-            content = dict(items)
+    def set_content(self, content: dict[str, Any]) -> None:
+        """Save `content` (a form's change); the amp.yaml is then built from it."""
         self.content = content
         self.text = ""
         self.save()

@@ -79,12 +79,18 @@ class FieldRow:
     """One field of a read object: a fixed provider field, or a mapping the customer picks."""
 
     required: bool
-    user_picked: bool
+    user_picked: bool = False
     field_name: str = ""  # the provider field; "" for a user-picked mapping
     map_to_name: str = ""
     map_to_display_name: str = ""
     prompt: str = ""
     default: str = ""
+    # Where the row came from ("requiredFields:3"): an edit keeps the keys no form knows.
+    origin: str = ""
+
+    @property
+    def list_key(self) -> str:
+        return "requiredFields" if self.required else "optionalFields"
 
     @property
     def field_label(self) -> str:
@@ -155,15 +161,21 @@ def present_read_object(obj: Mapping[str, Any]) -> ReadCard:
         always_enabled=obj.get("enabled") == "always",
         backfill_text=describe_backfill(obj.get("backfill")),
         optional_fields_auto=describe_optional_fields_auto(obj.get("optionalFieldsAuto")),
-        fields=(
-            *_field_rows(obj.get("requiredFields"), required=True),
-            *_field_rows(obj.get("optionalFields"), required=False),
-        ),
+        fields=tuple(field_rows(obj)),
     )
 
 
+def field_rows(obj: Mapping[str, Any]) -> list[FieldRow]:
+    """The object's fields, required ones first, each in its list's order."""
+    return [
+        *_field_rows(obj.get("requiredFields"), required=True),
+        *_field_rows(obj.get("optionalFields"), required=False),
+    ]
+
+
 def _field_rows(fields: Any, *, required: bool) -> Iterator[FieldRow]:
-    for item in _list(fields):
+    list_key = "requiredFields" if required else "optionalFields"
+    for index, item in enumerate(_list(fields)):
         if not isinstance(item, Mapping):
             continue
         picked = "fieldName" not in item
@@ -175,6 +187,7 @@ def _field_rows(fields: Any, *, required: bool) -> Iterator[FieldRow]:
             map_to_display_name=_text(item.get("mapToDisplayName")),
             prompt=_text(item.get("prompt")),
             default=_text(item.get("default")),
+            origin=f"{list_key}:{index}",
         )
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -392,3 +393,21 @@ def _failed_item(raw: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         "name": str(raw.get("name", "")),
         "errors": errors,
     }
+
+
+DESTINATIONS_CACHE_SECONDS = 60
+
+
+def destination_names(project: Project) -> list[str] | None:
+    """The names of the project's destinations (listDestinations), kept a minute; None when
+    the API cannot be asked or fails, so a form falls back to typing the name."""
+    key = f"destinations:{project.pk}:{project.base_url}:{project.ampersand_project}"
+    names = cache.get(key)
+    if names is None:
+        try:
+            with closing(client_for(project)) as client:
+                names = sorted(destination.name for destination in client.list_destinations())
+        except (AmpersandError, ApiKeyUnavailable):
+            return None
+        cache.set(key, names, DESTINATIONS_CACHE_SECONDS)
+    return names

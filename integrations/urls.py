@@ -24,6 +24,8 @@ urlpatterns = [
     ),
     path("<int:pk>/copy/", deploys.copy_to_project, name="copy"),
     path("<int:pk>/edit/", editor.edit_integration, name="edit"),
+    path("<int:pk>/edit/read/", editor.add_read_object, name="add-read"),
+    path("<int:pk>/edit/read/<int:index>/", editor.edit_read_object, name="edit-read"),
     path("<int:pk>/edit/autosave/", editor.autosave, name="autosave"),
     path("<int:pk>/edit/discard/", editor.discard_draft, name="discard"),
     path("<int:pk>/edit/preview/", editor.preview_draft, name="preview-draft"),

@@ -100,6 +100,13 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "GET": DEPLOY,
         "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
     },
+    # The read object forms: an empty POST is refused (the add form's errors, 400) or shows the
+    # object again (its forms were not the page's), saving nothing.
+    "integrations/<int:pk>/edit/read/": {
+        "GET": {**NOT_ALLOWED, "anonymous": 302},
+        "POST": {**DEPLOY, "editor": 400, "ops": 400, "superuser": 400},
+    },
+    "integrations/<int:pk>/edit/read/<int:index>/": {"GET": DEPLOY, "POST": DEPLOY},
     "integrations/<int:pk>/edit/autosave/": {
         "GET": {**NOT_ALLOWED, "anonymous": 302},
         "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
@@ -251,7 +258,12 @@ def kwargs_for(route: str, names: set[str], objects: dict[str, Any]) -> dict[str
     if route.startswith("accounts/reset/"):
         return {"uidb64": "MQ", "token": "set-password"}
     if route.startswith(("api/integrations/", "integrations/")):
-        filled = {"pk": objects["integration"], "snapshot_pk": objects["snapshot"], "tab": "raw"}
+        filled = {
+            "pk": objects["integration"],
+            "snapshot_pk": objects["snapshot"],
+            "tab": "raw",
+            "index": 0,
+        }
         return {name: filled[name] for name in names}
     return {name: objects["project"] for name in names}
 

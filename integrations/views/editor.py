@@ -18,14 +18,36 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from integrations import editing
 from integrations.access import get_integration_for_user
-from integrations.ampersand.manifest import ValidationIssue
+from integrations.ampersand.manifest import Catalog, Severity, ValidationIssue
+from integrations.cron import describe_cron
 from integrations.diff import diff_contents
-from integrations.forms import DisplayNameForm, DraftTextForm, RebaseForm
+from integrations.editing import (
+    FieldRow,
+    move_row,
+    ordered,
+    place_issues,
+    read_objects,
+    remove_read_object,
+    set_integration,
+    set_read_object,
+)
+from integrations.forms import (
+    AddReadObjectForm,
+    DraftTextForm,
+    IntegrationForm,
+    ReadObjectEditor,
+    RebaseForm,
+    Slot,
+)
 from integrations.merge import merge_contents
-from integrations.models import DeployRecord, Draft, Integration, Snapshot
+from integrations.models import DeployRecord, Draft, Integration, Snapshot, known_catalog
 from integrations.permissions import Action
+from integrations.presenters import field_rows
+from integrations.services import destination_names
 from integrations.views.deploys import _preview_or_deploy
 from integrations.views.history import diff_sections
 
@@ -54,29 +76,77 @@ def _saved(draft: Draft, save: Any) -> Any:
         return save()
 
 
+def _catalog(integration: Integration) -> Catalog:
+    return known_catalog(integration.project.base_url, version=integration.catalog_version)
+
+
+def _draft_issues(draft: Draft, catalog: Catalog) -> list[ValidationIssue]:
+    """The draft's issues by Ampersand's rules, with the project's provider catalog."""
+    return draft.read_text(draft.amp_yaml(), catalog=catalog)[1]
+
+
+def _integration_form(
+    integration: Integration, draft: Draft, catalog: Catalog, data: Any = None
+) -> IntegrationForm:
+    content = draft.content
+    provider, module = str(content.get("provider", "")), str(content.get("module", "") or "")
+    proxy = content.get("proxy") if isinstance(content.get("proxy"), dict) else {}
+    return IntegrationForm(
+        data,
+        modules=catalog.modules(provider),
+        current_module=module,
+        offers_proxy=catalog.supports(provider, "proxy", module) or bool(proxy),
+        initial={
+            "display_name": content.get("displayName", ""),
+            "module": module,
+            "proxy": "on" if proxy.get("enabled") is True else "off",
+        },
+    )
+
+
 def _editor_context(
     request: HttpRequest, integration: Integration, draft: Draft, **extra: Any
 ) -> dict[str, Any]:
+    catalog = _catalog(integration)
+    provider = str(draft.content.get("provider", ""))
+    module = str(draft.content.get("module", "") or "") or None
+    issues = _draft_issues(draft, catalog) if draft.pk else []
+    objects = read_objects(draft.content)
     context = {
         "integration": integration,
         "draft": draft,
         "others": Draft.objects.of(integration).exclude(user=request.user),
         "remote_changed": draft.pk is not None and draft.remote_changed(),
+        "forms_usable": draft.text_follows_content(),
+        "view": "yaml" if request.GET.get("view") == "yaml" else "forms",
         "text_form": DraftTextForm(initial={"text": draft.amp_yaml()}),
-        "name_form": DisplayNameForm(
-            initial={"display_name": draft.content.get("displayName", "")}
-        ),
-        "issues": draft.read_text(draft.amp_yaml())[1] if draft.pk else [],
+        "name_form": _integration_form(integration, draft, catalog),
+        "reads": catalog.supports(provider, "read", module) or bool(objects),
+        "read_objects": [_object_summary(index, obj, issues) for index, obj in enumerate(objects)],
+        "add_object_form": AddReadObjectForm(prefix="new"),
+        "issues": issues,
         "saved_at": None,
     }
     context.update(extra)
     return context
 
 
-def _partials(request: HttpRequest, context: dict[str, Any], target: str) -> HttpResponse:
-    """The editor's `target` partial, and out of band the draft's header and buttons (the
+def _object_summary(index: int, obj: Any, issues: list[ValidationIssue]) -> dict[str, Any]:
+    obj = obj if isinstance(obj, dict) else {}
+    about = place_issues(issues, f"integrations[0].read.objects[{index}]", []).get("", [])
+    return {
+        "index": index,
+        "name": str(obj.get("objectName", "")) or f"object {index + 1}",
+        "schedule": describe_cron(obj.get("schedule")) if obj.get("schedule") else "",
+        "fields": len(field_rows(obj)),
+        "errors": sum(1 for issue in about if issue.severity == Severity.ERROR),
+    }
+
+
+def _partials(request: HttpRequest, context: dict[str, Any], *targets: str) -> HttpResponse:
+    """The editor's `targets` partials, and out of band the draft's header and buttons (the
     first save makes the draft)."""
-    parts = (target, "draft-state", "draft-actions")
+    parts = (*targets, "draft-state", "draft-actions")
     return HttpResponse(
         "".join(
             render_to_string(f"integrations/editor.html#{part}", context, request) for part in parts
@@ -84,32 +154,211 @@ def _partials(request: HttpRequest, context: dict[str, Any], target: str) -> Htt
     )
 
 
+UNREADABLE_TEXT = (
+    "Your amp.yaml has changes the forms cannot read (see its issues). Fix them, or discard "
+    "the draft, before using the forms: your text is kept as typed."
+)
+
+
 @login_required
 def edit_integration(request: HttpRequest, pk: int) -> HttpResponse:
-    """The editor; a POST here saves the display name form to the draft."""
+    """The editor; a POST here saves the integration form (display name, module, proxy)."""
     integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
     draft = users_draft(integration, request.user)
     extra: dict[str, Any] = {}
     if request.method == "POST":
-        form = DisplayNameForm(request.POST)
+        form = _integration_form(integration, draft, _catalog(integration), request.POST)
         if form.is_valid() and not draft.text_follows_content():
-            form.add_error(
-                None,
-                "Your amp.yaml has changes this form cannot read (see its issues). Fix them, "
-                "or discard the draft, before using the form: your text is kept as typed.",
-            )
+            form.add_error(None, UNREADABLE_TEXT)
         if form.is_valid():
-            _saved(draft, lambda: draft.set_display_name(form.cleaned_data["display_name"]))
+            content = set_integration(
+                draft.content,
+                display_name=form.cleaned_data["display_name"],
+                module=form.cleaned_data.get("module") if "module" in request.POST else None,
+                proxy=form.cleaned_data.get("proxy"),
+            )
+            _saved(draft, lambda: draft.set_content(content))
             if not request.htmx:
-                messages.success(request, "Display name saved to your draft.")
+                messages.success(request, "Saved to your draft.")
                 return redirect("integrations:edit", pk=integration.pk)
             extra["saved_at"] = draft.updated_at
         else:
             extra["name_form"] = form
     context = _editor_context(request, integration, draft, **extra)
     if request.htmx and request.method == "POST":
-        return _partials(request, {**context, "oob": True}, "editor-forms")
+        return _partials(request, {**context, "oob": True}, "integration-form")
     return render(request, "integrations/editor.html", context)
+
+
+@login_required
+@require_POST
+def add_read_object(request: HttpRequest, pk: int) -> HttpResponse:
+    integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
+    draft = users_draft(integration, request.user)
+    form = AddReadObjectForm(request.POST, prefix="new")
+    if form.is_valid() and not draft.text_follows_content():
+        form.add_error(None, UNREADABLE_TEXT)
+    if form.is_valid():
+        content = editing.add_read_object(draft.content, **form.cleaned_data)
+        _saved(draft, lambda: draft.set_content(content))
+        index = len(read_objects(content)) - 1
+        if not request.htmx:
+            messages.success(request, f"{form.cleaned_data['object_name']} added to your draft.")
+        return redirect(_object_url(integration, index))
+    context = _editor_context(request, integration, draft, add_object_form=form)
+    if request.htmx:
+        return _partials(request, {**context, "oob": True}, "read-objects")
+    return render(request, "integrations/editor.html", context, status=400)
+
+
+@login_required
+def edit_read_object(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """One read object's settings and fields: shown, saved as typed, rows added and moved.
+
+    htmx saves as the user types answer only the issue slots (out of band), so no input is
+    replaced under the user's hands; buttons (add, remove, move) answer the whole card.
+    """
+    integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
+    draft = users_draft(integration, request.user)
+    objects = read_objects(draft.content)
+    if index >= len(objects) or not isinstance(objects[index], dict):
+        messages.info(request, "That object is no longer in your draft.")
+        return _to_editor(request, integration)
+    if request.method != "POST":
+        return _card_response(request, integration, draft, index)
+    editor = ReadObjectEditor(index, objects[index], data=request.POST)
+    action = request.POST.get("action", "")
+    if request.POST.get("object_key") != editor.object_key:
+        messages.error(request, "Your draft changed in another tab: this object was reloaded.")
+        return _card_response(request, integration, draft, index, replace=True)
+    if not draft.text_follows_content():
+        editor.settings.add_error(None, UNREADABLE_TEXT)
+    elif action == "remove-object":
+        content = remove_read_object(draft.content, index)
+        _saved(draft, lambda: draft.set_content(content))
+        messages.success(request, f"{editor.object_key} removed from your draft.")
+        return _to_editor(request, integration)
+    elif editor.is_valid():
+        typed = editor.rows()
+        rows, problem = _row_action(action, typed, editor)
+        if problem:
+            editor.add_field.add_error("new_field", problem)
+        else:
+            content = set_read_object(draft.content, index, editor.changed(rows))
+            _saved(draft, lambda: draft.set_content(content))
+            if not request.htmx:
+                messages.success(request, "Saved to your draft.")
+                return redirect(_object_url(integration, index))
+            if rows != typed:
+                return _card_response(request, integration, draft, index, replace=True)
+            saved = ReadObjectEditor(index, read_objects(draft.content)[index])
+            return _slots_response(request, integration, draft, saved, saved_at=True)
+    if request.htmx:
+        return _slots_response(request, integration, draft, editor)
+    context = _editor_context(request, integration, draft)
+    context["open"] = _card_context(integration, draft, editor)
+    return render(request, "integrations/editor.html", context, status=400)
+
+
+def _row_action(
+    action: str, rows: list[FieldRow], editor: ReadObjectEditor
+) -> tuple[list[FieldRow], str]:
+    """The field rows after a row button (add, remove, move), or a problem to show instead.
+    A row moved to the other list goes last in it."""
+    verb, _, number = action.partition(":")
+    at = int(number) if number.isdigit() else -1
+    match verb:
+        case "add-field":
+            name = editor.add_field.cleaned_data.get("new_field", "")
+            if not name:
+                return rows, "Type or pick the field to add."
+            if any(row.field_name == name for row in rows):
+                return rows, f"{name} is already a field of this object."
+            required = editor.add_field.cleaned_data.get("new_required", False)
+            return ordered([*rows, FieldRow(required=required, field_name=name)]), ""
+        case "add-mapping":
+            return ordered([*rows, FieldRow(required=False, user_picked=True)]), ""
+        case "remove" if 0 <= at < len(rows):
+            return rows[:at] + rows[at + 1 :], ""
+        case "up" | "down" if 0 <= at < len(rows):
+            return move_row(rows, at, -1 if verb == "up" else 1), ""
+    return ordered(rows), ""
+
+
+def _object_url(integration: Integration, index: int) -> str:
+    return reverse("integrations:edit-read", args=[integration.pk, index]) + f"#read-{index}"
+
+
+def _to_editor(request: HttpRequest, integration: Integration) -> HttpResponse:
+    url = reverse("integrations:edit", args=[integration.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _card_context(
+    integration: Integration, draft: Draft, editor: ReadObjectEditor
+) -> dict[str, Any]:
+    issues = _draft_issues(draft, _catalog(integration)) if draft.pk else []
+    slots = editor.slots(issues)
+    backfill = ("backfill", "backfill_days")
+    return {
+        "editor": editor,
+        "slots": slots,
+        "settings_fields": [
+            (editor.settings[name], slot)
+            for name, slot in slots.settings.items()
+            if name not in backfill
+        ],
+        "rows": [
+            (form, slots.rows[at] if at < len(slots.rows) else Slot(id=f"{editor.id}-row-{at}"))
+            for at, form in enumerate(editor.fields.forms)
+        ],
+    }
+
+
+def _card_response(
+    request: HttpRequest,
+    integration: Integration,
+    draft: Draft,
+    index: int,
+    *,
+    replace: bool = False,
+) -> HttpResponse:
+    """The object's card: alone for htmx, else the editor page with the card open."""
+    editor = ReadObjectEditor(
+        index,
+        read_objects(draft.content)[index],
+        destinations=destination_names(integration.project),
+    )
+    card = _card_context(integration, draft, editor)
+    if not request.htmx:
+        context = _editor_context(request, integration, draft, open=card)
+        return render(request, "integrations/editor.html", context)
+    context = {"integration": integration, "draft": draft, "oob": True, **card}
+    response = _partials(request, context, "read-card")
+    if replace:
+        response = retarget(reswap(response, "outerHTML"), f"#{editor.id}")
+    return response
+
+
+def _slots_response(
+    request: HttpRequest,
+    integration: Integration,
+    draft: Draft,
+    editor: ReadObjectEditor,
+    *,
+    saved_at: bool = False,
+) -> HttpResponse:
+    """Only the card's issue slots, out of band: the inputs stay as the user has them."""
+    issues = _draft_issues(draft, _catalog(integration)) if draft.pk else []
+    context = {
+        "integration": integration,
+        "draft": draft,
+        "oob": True,
+        "slots": editor.slots(issues),
+        "editor": editor,
+        "saved_at": timezone.now() if saved_at else None,
+    }
+    return reswap(_partials(request, context, "card-slots"), "none")
 
 
 @login_required
@@ -121,13 +370,14 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
     form = DraftTextForm(request.POST)
     issues: list[ValidationIssue] = []
     if form.is_valid():
-        issues = _saved(draft, lambda: draft.take_amp_yaml(form.cleaned_data["text"]))
+        text, catalog = form.cleaned_data["text"], _catalog(integration)
+        issues = _saved(draft, lambda: draft.take_amp_yaml(text, catalog=catalog))
     if not request.htmx:
         if form.is_valid():
             messages.success(request, "amp.yaml saved to your draft.")
         else:
             messages.error(request, " ".join(form.errors.get("text", [])))
-        return redirect("integrations:edit", pk=integration.pk)
+        return redirect(reverse("integrations:edit", args=[integration.pk]) + "?view=yaml")
     context = {
         "integration": integration,
         "draft": draft,

@@ -68,6 +68,7 @@ def urls(integration) -> dict[str, str]:
     base = f"/integrations/{integration.pk}/edit/"
     return {
         "edit": base,
+        "yaml": f"{base}?view=yaml",
         "autosave": f"{base}autosave/",
         "discard": f"{base}discard/",
         "preview": f"{base}preview/",
@@ -95,7 +96,7 @@ def deploy_draft(client, integration, reason: str = ""):
 def test_opening_the_editor_shows_the_latest_amp_yaml_and_makes_no_draft(project, editor_client):
     integration = reading(project)
 
-    page = editor_client.get(urls(integration)["edit"])
+    page = editor_client.get(urls(integration)["yaml"])
 
     assert page.status_code == 200
     text = html_module.unescape(page.content.decode())
@@ -138,7 +139,7 @@ def test_a_reload_shows_the_draft_as_typed(project, editor_client):
     typed = "specVersion: 1.0.0\nintegrations:\n  - name: half typed\n    provider: [\n"
     editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
 
-    page = editor_client.get(urls(integration)["edit"]).content.decode()
+    page = editor_client.get(urls(integration)["yaml"]).content.decode()
 
     assert html_module.escape(typed, quote=False) in page
     assert "Discard draft" in page
@@ -151,7 +152,7 @@ def test_autosave_without_javascript_saves_and_comes_back_to_the_editor(project,
     answer = editor_client.post(urls(integration)["autosave"], {"text": "junk: ["})
 
     assert answer.status_code == 302
-    assert answer["Location"] == urls(integration)["edit"]
+    assert answer["Location"] == urls(integration)["yaml"]
     assert Draft.objects.get().text == "junk: ["
 
 
@@ -164,7 +165,7 @@ def test_the_display_name_form_and_the_amp_yaml_edit_the_same_draft(project, edi
     answer = editor_client.post(urls(integration)["edit"], {"display_name": "Sales CRM"}, **HTMX)
 
     assert answer.status_code == 200
-    assert 'id="editor-forms"' in answer.content.decode()
+    assert 'id="integration-form"' in answer.content.decode()
     draft = Draft.objects.get(user=editor)
     assert draft.content["displayName"] == "Sales CRM"
     assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
