@@ -433,6 +433,23 @@ class OneLineField(forms.CharField):
         self.validators.append(_one_line)
 
 
+@dataclass
+class Slot:
+    """Where a form field's errors and the validator's issues about it are shown."""
+
+    id: str
+    errors: list[str] = dataclass_field(default_factory=list)
+    issues: list[ValidationIssue] = dataclass_field(default_factory=list)
+    note: str = ""
+
+
+def tie(field: forms.Field, slot: Slot) -> None:
+    """Tie `field`'s input to its slot, so a screen reader reads its errors with it."""
+    field.widget.attrs["aria-describedby"] = slot.id
+    if slot.errors or any(issue.severity == "error" for issue in slot.issues):
+        field.widget.attrs["aria-invalid"] = "true"
+
+
 class IntegrationForm(forms.Form):
     """The integration's display name, module and proxy: only what the provider offers."""
 
@@ -467,6 +484,41 @@ class IntegrationForm(forms.Form):
             del self.fields["module"]
         if not offers_proxy:
             del self.fields["proxy"]
+
+    def slots(self, issues: list[ValidationIssue]) -> tuple[list[tuple[Any, Slot]], Slot]:
+        """Each field with its slot, and the card's slot for the rest: the integration's own
+        issues and the document's. Those of sections with forms of their own are left out."""
+        placed = place_issues(issues, "integrations[0]", [*INTEGRATION_SLOTS.values(), *SECTIONS])
+        for section in SECTIONS:
+            whole = f"integrations[0].{section}"  # about the list itself: no form of its own
+            rest = [issue for issue in placed.pop(section, []) if issue.path == whole]
+            placed[""] = placed.get("", []) + rest
+        fields = [
+            (
+                self[name],
+                Slot(
+                    id=f"integration-{name}",
+                    errors=list(self.errors.get(name, [])) if self.is_bound else [],
+                    issues=placed.pop(path, []),
+                ),
+            )
+            for name, path in INTEGRATION_SLOTS.items()
+            if name in self.fields
+        ]
+        for bound, slot in fields:
+            tie(bound.field, slot)
+        outside = [issue for issue in issues if not issue.path.startswith("integrations[0]")]
+        general = Slot(
+            id="integration-general",
+            errors=list(self.non_field_errors()) if self.is_bound else [],
+            issues=outside + [issue for rest in placed.values() for issue in rest],
+        )
+        return fields, general
+
+
+INTEGRATION_SLOTS: Final = {"display_name": "displayName", "module": "module", "proxy": "proxy"}
+# The parts of an integration whose issues their own forms show.
+SECTIONS: Final = ("read.objects",)
 
 
 class AddReadObjectForm(forms.Form):
@@ -615,16 +667,6 @@ READ_SLOTS: Final = {
 
 
 @dataclass
-class Slot:
-    """Where a form field's errors and the validator's issues about it are shown."""
-
-    id: str
-    errors: list[str] = dataclass_field(default_factory=list)
-    issues: list[ValidationIssue] = dataclass_field(default_factory=list)
-    note: str = ""
-
-
-@dataclass
 class ReadObjectSlots:
     settings: dict[str, Slot]
     rows: list[Slot]
@@ -704,6 +746,8 @@ class ReadObjectEditor:
             )
             for name, path in READ_SLOTS.items()
         }
+        for name, slot in settings.items():
+            tie(self.settings.fields[name], slot)
         schedule = self.settings["schedule"].value()
         settings["schedule"].note = describe_cron(schedule) if schedule else ""
         forms_ = self.fields.forms
@@ -717,6 +761,9 @@ class ReadObjectEditor:
             )
             for at, path in enumerate(row_paths)
         ]
+        for form, slot in zip(forms_, rows, strict=False):
+            for field in form.fields.values():
+                tie(field, slot)
         lists = Slot(
             id=f"{self.id}-fields",
             errors=list(self.fields.non_form_errors()) if self.fields.is_bound else [],

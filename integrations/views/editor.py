@@ -112,6 +112,8 @@ def _editor_context(
     module = str(draft.content.get("module", "") or "") or None
     issues = _draft_issues(draft, catalog) if draft.pk else []
     objects = read_objects(draft.content)
+    name_form = extra.pop("name_form", None) or _integration_form(integration, draft, catalog)
+    integration_fields, integration_slot = name_form.slots(issues)
     context = {
         "integration": integration,
         "draft": draft,
@@ -120,7 +122,9 @@ def _editor_context(
         "forms_usable": draft.text_follows_content(),
         "view": "yaml" if request.GET.get("view") == "yaml" else "forms",
         "text_form": DraftTextForm(initial={"text": draft.amp_yaml()}),
-        "name_form": _integration_form(integration, draft, catalog),
+        "name_form": name_form,
+        "integration_fields": integration_fields,
+        "integration_slot": integration_slot,
         "reads": catalog.supports(provider, "read", module) or bool(objects),
         "read_objects": [_object_summary(index, obj, issues) for index, obj in enumerate(objects)],
         "add_object_form": AddReadObjectForm(prefix="new"),

@@ -6,9 +6,12 @@ from __future__ import annotations
 import html as html_module
 import re
 
+import yaml
 from django.test import Client
 
+from integrations.ampersand.manifest import Severity, validate_manifest
 from integrations.models import Draft
+from tests.ampersand.validator_cases import CASES
 from tests.integrations.test_editor import HTMX, project, reading, seeded  # noqa: F401
 
 
@@ -216,3 +219,37 @@ def test_a_viewer_may_not_use_the_forms(project, viewer_client, editor):
     assert viewer_client.post(object_url(integration), fields).status_code == 403
     assert viewer_client.post(f"/integrations/{integration.pk}/edit/read/", {}).status_code == 403
     assert not Draft.objects.exists()
+
+
+def test_every_error_rule_is_shown_by_the_forms_with_the_validators_message(
+    project, editor, editor_client
+):
+    """Each ERROR example of Ampersand's rules, as a draft: the forms page (every read object
+    opened) shows each of its errors' messages."""
+    integration = reading(project)
+    shown_rules = set()
+    for rule, severity, invalid, _path, _valid in CASES:
+        declared = yaml.safe_load(invalid.replace("# <-", ""))
+        entries = declared.get("integrations") if isinstance(declared, dict) else None
+        if severity != Severity.ERROR or not isinstance(entries, list) or len(entries) != 1:
+            continue  # not one integration: no draft can hold it
+        content = {**entries[0], "name": integration.name}
+        Draft.objects.update_or_create(
+            integration=integration,
+            user=editor,
+            defaults={"content": content, "text": "", "base_snapshot": integration.latest_snapshot},
+        )
+        draft = Draft.objects.get(user=editor)
+        errors = [
+            issue
+            for issue in validate_manifest(draft.amp_yaml()).issues
+            if issue.severity == Severity.ERROR
+        ]
+        page = editor_client.get(f"/integrations/{integration.pk}/edit/").content.decode()
+        for index, _ in enumerate(content.get("read", {}).get("objects", []) or []):
+            page += editor_client.get(object_url(integration, index), **HTMX).content.decode()
+        shown = html_module.unescape(page)
+        for issue in errors:
+            assert issue.message in shown, (rule, issue)
+        shown_rules.update(issue.rule for issue in errors)
+    assert len(shown_rules) >= 50, sorted(shown_rules)
