@@ -46,6 +46,7 @@ def test_a_backfill_changed_in_the_amp_yaml_is_autosaved_previewed_and_deployed(
     page.goto(f"{live_server.url}/integrations/{integration.pk}/")
     page.get_by_role("link", name="Edit…").click()
     page.wait_for_url(f"**/integrations/{integration.pk}/edit/")
+    page.get_by_role("link", name="amp.yaml", exact=True).click()
     page.wait_for_load_state()  # htmx set up
     page.get_by_label("amp.yaml of your draft").fill(build_manifest_yaml([content]))
 
@@ -67,4 +68,49 @@ def test_a_backfill_changed_in_the_amp_yaml_is_autosaved_previewed_and_deployed(
     assert remote.id != old_revision
     expect(page.locator("main")).to_contain_text(remote.id)
     assert not Draft.objects.exists()
+    assert console_errors == []
+
+
+def test_a_read_object_is_edited_with_the_keyboard_alone_and_saved_as_typed(
+    logged_in_page, live_server, project, console_errors
+):
+    page = logged_in_page
+    integration = reading(project)
+    page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/")
+    page.evaluate("window.notReloaded = true")
+
+    page.locator("#read-0 > summary").focus()
+    page.keyboard.press("Enter")
+    schedule = page.locator("#id_r0-schedule")
+    expect(schedule).to_be_visible()
+    expect(page.locator("#read-0-summary")).to_be_focused()  # kept through the swap
+    page.keyboard.press("Tab")  # the object's name
+    expect(page.locator("#id_r0-object_name")).to_be_focused()
+    while not page.evaluate("document.activeElement.id === 'id_r0-schedule'"):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("*/5 * * * *")
+
+    # The save answers only the slots: the input keeps the focus and what was typed.
+    slot = page.locator("#read-0-schedule")
+    expect(slot).to_contain_text("Every 5 minutes", timeout=15_000)
+    expect(slot).to_contain_text("schedule-minimum-interval")
+    expect(schedule).to_be_focused()
+    expect(schedule).to_have_value("*/5 * * * *")
+    assert Draft.objects.get().content["read"]["objects"][0]["schedule"] == "*/5 * * * *"
+
+    page.keyboard.press("Control+A")
+    page.keyboard.type("0 * * * *")
+    expect(slot).not_to_contain_text("schedule-minimum-interval", timeout=15_000)
+    expect(slot).to_contain_text("Every hour")
+
+    page.get_by_label("Add a field").first.focus()
+    page.keyboard.type("AnotherField")
+    page.get_by_role("button", name="Add field").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#read-0 .field-row legend").last).to_have_text("AnotherField")
+    assert Draft.objects.get().content["read"]["objects"][0]["optionalFields"][-1] == {
+        "fieldName": "AnotherField"
+    }
+    assert page.evaluate("window.notReloaded") is True  # rows added without a reload
     assert console_errors == []
