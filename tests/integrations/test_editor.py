@@ -336,6 +336,8 @@ def test_two_editors_the_second_deploy_is_refused_then_merged_and_deployed(
     assert "display name changed" in rebase  # their change
     assert "backfill" in rebase  # mine
     assert "No conflict" in rebase
+    ids = re.findall(r'\sid="([^"]+)"', rebase)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []  # both sides' sections apart
 
     merged = editor_client.post(urls(integration)["rebase"], {})
 
