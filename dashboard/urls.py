@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from integrations.views import deploys, sync
+from integrations.views import deploys, new_integration, sync
 from integrations.views.home import home, session_check
 
 urlpatterns = [
@@ -12,6 +12,11 @@ urlpatterns = [
     path("projects/<int:pk>/sync/", sync.start_project_sync, name="project-sync"),
     path("projects/<int:pk>/amp.yaml", deploys.project_manifest, name="project-amp-yaml"),
     path("projects/<int:pk>/import/", deploys.import_manifest, name="project-import"),
+    path(
+        "projects/<int:pk>/integrations/new/",
+        new_integration.new_integration,
+        name="project-new-integration",
+    ),
     path("projects/<int:pk>/deploys/", deploys.project_deploys, name="project-deploys"),
     path("deploys/<int:pk>/", deploys.deploy_record, name="deploy-record"),
     path("sync-runs/<int:pk>/", sync.sync_run_status, name="sync-run"),

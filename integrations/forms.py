@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from dataclasses import field as dataclass_field
@@ -13,7 +14,14 @@ from django import forms
 from django.db.models import F, OrderBy
 from django.urls import reverse
 
-from integrations.ampersand.manifest import Catalog, ValidationIssue
+from integrations.ampersand.manifest import (
+    Catalog,
+    Severity,
+    ValidationIssue,
+    build_manifest_yaml,
+    validate_manifest,
+)
+from integrations.ampersand.manifest.validator import MAX_STRING_LENGTHS
 from integrations.cron import describe_cron
 from integrations.editing import (
     FIELD_LISTS,
@@ -775,3 +783,247 @@ class ReadObjectEditor:
             issues=[issue for rest in placed.values() for issue in rest],
         )
         return ReadObjectSlots(settings, rows, lists, general)
+
+
+# --- New integration ----------------------------------------------------------------------------
+
+DEFAULT_READ_SCHEDULE = "*/30 * * * *"
+# The manifest keys the form fills in, and the field each is typed in.
+_ENTRY_FIELDS = {
+    "name": "name",
+    "provider": "provider",
+    "displayName": "display_name",
+    "module": "module",
+}
+_READ_OBJECT_FIELDS = {
+    "objectName": "object_name",
+    "destination": "destination",
+    "schedule": "schedule",
+}
+# The field of each path the validator names.
+_FIELD_OF_PATH = {
+    "integrations[0]": "start",  # integration-action-required
+    **{f"integrations[0].{key}": field for key, field in _ENTRY_FIELDS.items()},
+    **{
+        f"integrations[0].read.objects[0].{key}": field
+        for key, field in _READ_OBJECT_FIELDS.items()
+    },
+}
+_START_PATHS = ("integrations[0].read", "integrations[0].proxy")
+
+
+def provider_choices(catalog: Catalog) -> list[tuple[str, str]]:
+    """(name, display name) of the catalog's providers that support at least one action, by
+    display name; a display name two providers share is followed by the provider's name."""
+    shown = {
+        name: catalog.display_name(name)
+        for name in catalog.raw
+        if any(
+            catalog.supports(name, action, module)
+            for module in (None, *catalog.modules(name))
+            for action in ("read", "write", "subscribe", "proxy")
+        )
+    }
+    shared = Counter(label.casefold() for label in shown.values())
+    labels = {
+        name: f"{label} ({name})" if shared[label.casefold()] > 1 else label
+        for name, label in shown.items()
+    }
+    return sorted(labels.items(), key=lambda choice: (choice[1].casefold(), choice[0]))
+
+
+class NewIntegrationForm(forms.Form):
+    """A new integration of `project`: its manifest entry, checked by Ampersand's rules.
+
+    The module and what to start with are offered as the chosen provider (and module) allows;
+    a valid form holds the entry's amp.yaml (`amp_yaml`). The validator's errors sit on the
+    field their path names; its warnings are kept by field in `warnings`.
+    """
+
+    READ, PROXY = "read", "proxy"
+
+    name = forms.CharField(
+        help_text="Unique in the project: how the API and your installations name it.",
+        widget=forms.TextInput(
+            attrs={
+                "maxlength": MAX_STRING_LENGTHS["name"],
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
+    provider = forms.ChoiceField(
+        help_text="From Ampersand's provider catalog.",
+        error_messages={"invalid_choice": "Choose a provider of the catalog."},
+    )
+    display_name = forms.CharField(
+        required=False,
+        label="Display name",
+        help_text="What customers see when they install it. Blank: its name.",
+    )
+    module = forms.ChoiceField(required=False, help_text="The part of the provider's API it uses.")
+    start = forms.ChoiceField(
+        label="Start with",
+        widget=forms.RadioSelect,
+        help_text="Once it is deployed, add more objects, writes and subscriptions in its editor.",
+    )
+    object_name = forms.CharField(
+        required=False,
+        label="Object to read",
+        help_text="The provider's name of the object, e.g. contact.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    destination = forms.CharField(
+        required=False, help_text="Where Ampersand delivers what it reads."
+    )
+    schedule = forms.CharField(
+        required=False,
+        initial=DEFAULT_READ_SCHEDULE,
+        help_text="When to read, as cron (5 fields), runs at least 10 minutes apart.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        project: Project,
+        catalog: Catalog,
+        destinations: list[str] | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial = dict(self.initial)  # completed below with the provider's defaults
+        self.project, self.catalog, self.destinations = project, catalog, destinations
+        self.existing: Integration | None = None
+        # The validator's warnings by field name; "general" for those of no field.
+        self.warnings: dict[str, list[str]] = {}
+        self.amp_yaml = ""
+        providers = provider_choices(catalog)
+        self.fields["provider"].choices = [("", "Choose a provider…"), *providers]
+        chosen = self["provider"].value()
+        self.provider = chosen if chosen in dict(providers) else ""
+        self._offer_modules()
+        self._offer_starts()
+        swap = {
+            "hx-get": reverse("project-new-integration", args=[project.pk]),
+            "hx-target": "#provider-options",
+            "hx-swap": "outerHTML",
+            "hx-include": "#provider-fields",
+        }
+        self.fields["provider"].widget.attrs.update(swap)
+        self.fields["module"].widget.attrs.update(swap)
+        destination = self.fields["destination"]
+        if destinations is None:
+            destination.help_text += (
+                " Type its name: the project's destinations could not be listed."
+            )
+        elif destinations:
+            self.fields["destination"] = forms.ChoiceField(
+                required=False,
+                help_text=destination.help_text,
+                choices=[("", "Choose a destination…"), *((name, name) for name in destinations)],
+                error_messages={"invalid_choice": "This project has no destination %(value)s."},
+            )
+
+    @property
+    def provider_display_name(self) -> str:
+        return self.catalog.display_name(self.provider) if self.provider else ""
+
+    def _offer_modules(self) -> None:
+        info = self.catalog.provider(self.provider) if self.provider else None
+        modules = self.catalog.modules(self.provider) if self.provider else []
+        field = self.fields["module"]
+        field.choices = [
+            (module, f"{module} (default)" if info and module == info.default_module else module)
+            for module in modules
+        ]
+        field.required = bool(modules)
+        field.error_messages["required"] = f"Choose one of {self.provider_display_name}'s modules."
+        field.error_messages["invalid_choice"] = (
+            f"{self.provider_display_name} has no module %(value)s."
+        )
+        if info is not None and self.initial.get("module") not in modules:
+            self.initial["module"] = info.default_module if info.default_module in modules else ""
+        chosen = self["module"].value()
+        self.module = chosen if chosen in modules else ""
+
+    def _offer_starts(self) -> None:
+        """Read, if the provider (through the module) reads; proxy, if the provider proxies
+        (the entry does not set useModule, so the proxy goes to the provider's base URL)."""
+        if self.provider:
+            starts = [
+                start
+                for start, supported in (
+                    (self.READ, self.catalog.supports(self.provider, "read", self.module or None)),
+                    (self.PROXY, self.catalog.supports(self.provider, "proxy")),
+                )
+                if supported
+            ]
+        else:
+            starts = [self.READ, self.PROXY]
+        labels = {self.READ: "A first read object", self.PROXY: "Proxy only"}
+        field = self.fields["start"]
+        field.choices = [(start, labels[start]) for start in starts]
+        through = f" (module {self.module})" if self.module else ""
+        if starts:
+            field.error_messages["invalid_choice"] = (
+                f"{self.provider_display_name}{through} cannot start with that: choose "
+                f"{' or '.join(labels[start].lower() for start in starts)}."
+            )
+        else:
+            field.error_messages["required"] = field.error_messages["invalid_choice"] = (
+                f"{self.provider_display_name}{through} can neither read nor proxy: choose "
+                "another module."
+            )
+        if self.initial.get("start") not in starts:
+            self.initial["start"] = starts[0] if starts else ""
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        self.existing = self.project.integrations.filter(
+            name=name, state=Integration.State.PRESENT
+        ).first()
+        if self.existing is not None:
+            raise forms.ValidationError(
+                f"This project already has an integration named {name}: choose another name, "
+                "or edit that one."
+            )
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("provider"):
+            return cleaned  # nothing to check the rest against
+        self.amp_yaml = build_manifest_yaml([self.manifest_entry()])
+        destinations = set(self.destinations) if self.destinations is not None else None
+        result = validate_manifest(self.amp_yaml, catalog=self.catalog, destinations=destinations)
+        for issue in result.issues:
+            field = _FIELD_OF_PATH.get(issue.path)
+            if field is None and issue.path.startswith(_START_PATHS):
+                field = "start"
+            if issue.severity is not Severity.ERROR:
+                self.warnings.setdefault(field or "general", []).append(issue.message)
+            elif field is None or field not in self.errors:
+                # A field Django refused already says what is wrong with it.
+                self.add_error(field, issue.message)
+        return cleaned
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """The integration's manifest content, from what is typed (blanks left out, so the
+        validator names what is missing)."""
+        data = self.cleaned_data
+        entry = _typed_keys(data, _ENTRY_FIELDS)
+        if data.get("start") == self.READ:
+            entry["read"] = {"objects": [_typed_keys(data, _READ_OBJECT_FIELDS)]}
+        elif data.get("start") == self.PROXY:
+            entry["proxy"] = {"enabled": True}
+        return entry
+
+    def typed(self) -> dict[str, str]:
+        """What was typed in each field, as a query string can carry it back to the form."""
+        return {name: str(self[name].value() or "") for name in self.fields}
+
+
+def _typed_keys(cleaned_data: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    """Each manifest key of `fields` whose field is filled in, with its value."""
+    return {key: cleaned_data[field] for key, field in fields.items() if cleaned_data.get(field)}

@@ -93,6 +93,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
     },
     "projects/<int:pk>/import/": {"GET": DEPLOY, "POST": DEPLOY},
+    "projects/<int:pk>/integrations/new/": {"GET": DEPLOY, "POST": DEPLOY},
     "integrations/<int:pk>/versions/<int:snapshot_pk>/restore/": {"GET": DEPLOY, "POST": DEPLOY},
     # The editor: a plain POST saves to the draft and leads back to the editor (an empty display
     # name or amp.yaml is valid input); without a draft, preview and rebase lead back there too.

@@ -76,6 +76,11 @@ class Preview:
         ]
 
     @property
+    def all_new(self) -> bool:
+        """Whether every integration is new: no diff to read, only the amp.yaml."""
+        return bool(self.integrations) and all(preview.is_new for preview in self.integrations)
+
+    @property
     def changes_anything(self) -> bool:
         return any(preview.is_new or not preview.diff.is_empty for preview in self.integrations)
 

@@ -1,8 +1,9 @@
 """Pages that change integrations through the deploy service: restore a version, copy to
 another project, import an amp.yaml; and the records of every deploy, and exports.
 
-Restore, copy and import share one step (`_preview_or_deploy`): a preview of exactly what will
-change, then the deploy, then the record's page, which says how it went.
+Restore, copy, import, the editor's drafts and new integrations share one step
+(`_preview_or_deploy`): a preview of exactly what will change, then the deploy, then the record's
+page, which says how it went.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -120,12 +122,28 @@ def _preview_or_deploy(
     back: str,
     back_label: str,
     draft: Draft | None = None,
+    base_revisions: dict[str, str | None] | None = None,
+    carry: forms.Form | None = None,
 ) -> HttpResponse:
     """The preview of `amp_yaml`, and on its confirmation the deploy of exactly that text.
 
-    From a `draft`, the base is the revision the draft started from; its successful deploy
-    closes the draft, and a conflict leads to its rebase.
+    The base revisions are those previewed, unless the caller knows them (`base_revisions`,
+    e.g. None for a new integration). From a `draft`, the base is the revision the draft
+    started from; its successful deploy closes the draft, and a conflict leads to its rebase.
+    `carry` is a form whose input the confirmation sends back (as hidden fields) to the page
+    that built `amp_yaml` from it.
     """
+    if draft is not None:
+        base_revisions = draft.base_revisions()
+    shown = {
+        "title": title,
+        "back": back,
+        "back_label": back_label,
+        "editable": kind == DeployRecord.Kind.IMPORT,
+        "draft": draft,
+        "base_revisions": base_revisions,
+        "carry": carry,
+    }
     form = None
     if request.method == "POST":
         form = DeployForm(request.POST)
@@ -138,22 +156,15 @@ def _preview_or_deploy(
                     request, "The amp.yaml changed since that preview: here is the new one."
                 )
                 return _render_preview(
-                    request,
-                    project=project,
-                    amp_yaml=amp_yaml,
-                    title=title,
-                    back=back,
-                    back_label=back_label,
-                    form=None,
-                    editable=kind == DeployRecord.Kind.IMPORT,
-                    draft=draft,
+                    request, project=project, amp_yaml=amp_yaml, form=None, **shown
                 )
+            bases = data["base_revisions"] if base_revisions is None else base_revisions
             try:
                 record = deploy(
                     project=project,
                     user=request.user,
                     amp_yaml=amp_yaml,
-                    base_revisions=draft.base_revisions() if draft else data["base_revisions"],
+                    base_revisions=bases,
                     reason=data["reason"],
                     destructive=data["destructive"],
                     kind=kind,
@@ -172,17 +183,7 @@ def _preview_or_deploy(
                     )
                     return redirect("integrations:rebase", pk=draft.integration_id)
                 return redirect("deploy-record", pk=record.pk)
-    return _render_preview(
-        request,
-        project=project,
-        amp_yaml=amp_yaml,
-        title=title,
-        back=back,
-        back_label=back_label,
-        form=form,
-        editable=kind == DeployRecord.Kind.IMPORT,
-        draft=draft,
-    )
+    return _render_preview(request, project=project, amp_yaml=amp_yaml, form=form, **shown)
 
 
 def _render_preview(
@@ -196,12 +197,16 @@ def _render_preview(
     form: DeployForm | None,
     editable: bool,
     draft: Draft | None = None,
+    base_revisions: dict[str, str | None] | None = None,
+    carry: forms.Form | None = None,
 ) -> HttpResponse:
     preview = preview_deploy(project, amp_yaml)
     if form is None:
         form = DeployForm(
             initial={
-                "base_revisions": draft.base_revisions() if draft else preview.base_revisions,
+                "base_revisions": (
+                    preview.base_revisions if base_revisions is None else base_revisions
+                ),
                 "idempotency_key": uuid.uuid4().hex,
                 "previewed": amp_yaml_digest(amp_yaml),
             }
@@ -223,10 +228,19 @@ def _render_preview(
         "form": form,
         "editable": editable,
         "draft": draft,
+        "carry": carry,
         "rows": rows,
     }
     context.update(numbered_lines(amp_yaml, (issue.line for issue in preview.result.issues)))
     return render(request, "integrations/deploy_preview.html", context)
+
+
+def earlier_deploy(project: Project, data: QueryDict) -> DeployRecord | None:
+    """The deploy a confirmation submitted again already made (by its idempotency key)."""
+    key = data.get("idempotency_key", "")
+    if not (key and key.isprintable() and len(key) <= 100):
+        return None
+    return project.deploys.filter(idempotency_key=key).first()
 
 
 @login_required

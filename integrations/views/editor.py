@@ -48,7 +48,7 @@ from integrations.models import DeployRecord, Draft, Integration, Snapshot, know
 from integrations.permissions import Action
 from integrations.presenters import field_rows
 from integrations.services import destination_names
-from integrations.views.deploys import _preview_or_deploy
+from integrations.views.deploys import _preview_or_deploy, earlier_deploy
 from integrations.views.history import diff_sections
 
 
@@ -410,9 +410,7 @@ def preview_draft(request: HttpRequest, pk: int) -> HttpResponse:
     draft = Draft.objects.filter(integration=integration, user=request.user).first()
     if draft is None:
         # A deploy submitted twice: the first closed the draft.
-        key = request.POST.get("idempotency_key", "")
-        known = key and key.isprintable() and len(key) <= 100
-        record = integration.project.deploys.filter(idempotency_key=key).first() if known else None
+        record = earlier_deploy(integration.project, request.POST)
         if record is not None:
             return redirect("deploy-record", pk=record.pk)
         messages.info(request, "You have no draft of this integration: change something first.")
