@@ -769,6 +769,55 @@ PROVIDERS: tuple[Provider, ...] = (
     NOTION,
 )
 
+# Fields each provider's objects have beyond those the demo integrations read, so that a field
+# picker (getObjectMetadataForConnection) offers fields an integration does not use yet.
+EXTRA_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("salesforce", "account"): _fields("AccountNumber Site TickerSymbol Ownership Sic Fax"),
+    ("salesforce", "contact"): _fields(
+        "AssistantName AssistantPhone ReportsToId OtherCity EmailBouncedDate"
+    ),
+    ("salesforce", "opportunity"): _fields(
+        "TotalOpportunityQuantity HasOpenActivity FiscalQuarter FiscalYear Pricebook2Id"
+    ),
+    ("salesforce", "lead"): _fields("Website Street PostalCode MobilePhone HasOptedOutOfEmail"),
+    ("salesforce", "case"): _fields("CaseNumber SuppliedEmail SuppliedName IsEscalated ParentId"),
+    ("salesforce", "task"): _fields("IsClosed IsHighPriority TaskSubtype ReminderDateTime"),
+    ("hubspot", "contacts"): _fields("hs_persona hs_language num_notes notes_last_updated"),
+    ("hubspot", "companies"): _fields("total_revenue timezone linkedin_company_page founded_year"),
+    ("hubspot", "deals"): _fields("hs_is_closed_won closed_lost_reason deal_currency_code"),
+    ("hubspot", "tickets"): _fields("hs_resolution hs_num_times_contacted hs_ticket_id"),
+    ("zendeskSupport", "tickets"): _fields("external_id problem_id has_incidents is_public"),
+    ("zendeskSupport", "users"): _fields("alias external_id notes shared_phone_number"),
+    ("zendeskSupport", "organizations"): _fields("external_id shared_comments url"),
+    ("zendeskSupport", "satisfaction_ratings"): _fields("url group_id updated_at"),
+    ("pipedrive", "deals"): _fields("lost_time close_time visible_to activities_count"),
+    ("pipedrive", "persons"): _fields("visible_to open_deals_count next_activity_date"),
+    ("pipedrive", "organizations"): _fields("address_locality address_country visible_to"),
+    ("pipedrive", "activities"): _fields("location public_description busy_flag"),
+    ("intercom", "contacts"): _fields("avatar browser os last_replied_at marked_email_as_spam"),
+    ("intercom", "conversations"): _fields(
+        "ai_agent_participated $['source']['subject'] $['statistics']['count_reopens']"
+    ),
+    ("intercom", "companies"): _fields("remote_created_at last_request_at tags"),
+    ("marketo", "leads"): _fields("mobilePhone address postalCode website"),
+    ("marketo", "programs"): _fields("folder startDate endDate tags"),
+    ("marketo", "campaigns"): _fields("isTrigger isRequestable smartListId folder"),
+    ("marketo", "activities"): _fields("marketoGUID leadChannel attributes"),
+    ("gong", "calls"): _fields("purpose customData calendarEventId clientUniqueId"),
+    ("gong", "users"): _fields("extension trustedEmailAddress settings"),
+    ("gong", "scorecards"): _fields("questions updaterUserName"),
+    ("zoho", "Leads"): _fields("Website Mobile Rating Description Email_Opt_Out"),
+    ("zoho", "Contacts"): _fields("Date_of_Birth Lead_Source Email_Opt_Out Reports_To"),
+    ("zoho", "Accounts"): _fields("Phone Ownership Parent_Account Description Rating"),
+    ("zoho", "Deals"): _fields("Next_Step Expected_Revenue Campaign_Source Description"),
+    ("attio", "people"): _fields("angellist facebook instagram first_email_interaction"),
+    ("attio", "companies"): _fields("twitter facebook instagram angellist"),
+    ("attio", "deals"): _fields("next_step expected_close_date associated_users"),
+    ("notion", "pages"): _fields("$['last_edited_by']['id'] $['parent']['type']"),
+    ("notion", "databases"): _fields("icon cover public_url in_trash"),
+    ("notion", "users"): _fields("$['bot']['owner']['type'] $['bot']['workspace_id']"),
+}
+
 # Integrations beyond the hand-written use cases get these qualifiers, then numbers.
 NAME_QUALIFIERS = ("emea", "apac", "na", "latam", "sandbox", "staging", "eu", "us")
 

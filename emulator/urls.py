@@ -32,6 +32,10 @@ urlpatterns = [
     ),
     path(f"{PROJECT}/installations", endpoint(GET=views.list_installations_for_project)),
     path(
+        f"{PROJECT}/providers/<str:provider>/objects/<str:object_name>/metadata",
+        endpoint(GET=views.get_object_metadata_for_connection),
+    ),
+    path(
         f"{PROJECT}/destinations",
         endpoint(GET=views.list_destinations, POST=views.create_destination),
     ),

@@ -22,6 +22,7 @@ from django.utils import timezone
 from emulator.endpoints import operation
 from emulator.inputs import json_body, query_flag, query_text, unstorable_value_path
 from emulator.models import Destination, Installation, Integration, Project, Revision
+from emulator.object_metadata import object_metadata
 from emulator.problems import Issue, Problem
 from integrations.ampersand.manifest import ValidationResult, load_catalog, validate_manifest
 
@@ -413,6 +414,74 @@ def list_installations(request: HttpRequest, project: Project, integration_id: s
 @operation("listInstallationsForProject")
 def list_installations_for_project(request: HttpRequest, project: Project) -> HttpResponse:
     return installations_answer(request, Installation.objects.filter(project=project))
+
+
+# --- Objects & Fields --------------------------------------------------------------------------
+
+
+@operation("getObjectMetadataForConnection")
+def get_object_metadata_for_connection(
+    request: HttpRequest, project: Project, provider: str, object_name: str
+) -> HttpResponse:
+    group_ref = query_text(request, "groupRef")
+    exclude_read_only = query_flag(request, "excludeReadOnly")
+    if not group_ref:
+        raise Problem(
+            status=400,
+            detail="The query parameter groupRef is required.",
+            issues=[Issue("query", "groupRef", "Required.")],
+        )
+    # The emulator keeps each connection inside the installations made through it.
+    installations = Installation.objects.filter(
+        project=project, group__groupRef=group_ref, connection__provider=provider
+    )
+    if not installations.exists():
+        raise Problem(
+            status=404,
+            detail=f"Group {group_ref!r} has no connection to {provider!r} in this project.",
+            issues=[Issue("query", "groupRef", "No connection to this provider.", group_ref)],
+        )
+    metadata = object_metadata(
+        provider,
+        object_name,
+        fields_in_use=fields_read(project, provider, object_name, installations),
+    )
+    if metadata is None:
+        raise Problem(
+            status=404,
+            detail=f"{provider!r} has no object named {object_name!r}.",
+            issues=[Issue("path", "objectName", "No such object.", object_name)],
+        )
+    if exclude_read_only:
+        metadata["fields"] = {
+            name: field for name, field in metadata["fields"].items() if not field["readOnly"]
+        }
+    return json_answer(metadata)
+
+
+def fields_read(
+    project: Project, provider: str, object_name: str, installations: QuerySet[Installation]
+) -> list[str] | None:
+    """The fields that the project's integrations of `provider`, and these installations, read
+    of the object; None when no integration reads it."""
+    names: list[str] | None = None
+    for integration in integrations_of(project).filter(provider=provider):
+        content = integration.latest_revision.content if integration.latest_revision else {}
+        for read in content.get("read", {}).get("objects", []):
+            if read.get("objectName") == object_name:
+                names = names or []
+                names.extend(
+                    field["fieldName"]
+                    for field in [*read.get("requiredFields", []), *read.get("optionalFields", [])]
+                    if "fieldName" in field
+                )
+    for installation in installations:
+        chosen = installation.config.get("content", {}).get("read", {}).get("objects", {})
+        selected = chosen.get(object_name, {})
+        if names is not None and selected:
+            names.extend(selected.get("selectedFields", {}))
+            names.extend(selected.get("selectedFieldMappings", {}).values())
+    return names
 
 
 # --- Destinations ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from integrations.views import browse, deploys, editor, history, listing
+from integrations.views import browse, deploys, editor, field_picker, history, listing
 
 app_name = "integrations"
 urlpatterns = [
@@ -30,4 +30,5 @@ urlpatterns = [
     path("<int:pk>/edit/discard/", editor.discard_draft, name="discard"),
     path("<int:pk>/edit/preview/", editor.preview_draft, name="preview-draft"),
     path("<int:pk>/edit/rebase/", editor.rebase_draft, name="rebase"),
+    path("<int:pk>/edit/fields/", field_picker.field_picker, name="field-picker"),
 ]

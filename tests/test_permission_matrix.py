@@ -124,6 +124,11 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "GET": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
         "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
     },
+    # The field picker, without the ?object= it needs: 400 once the role allows editing.
+    "integrations/<int:pk>/edit/fields/": {
+        "GET": {**DEPLOY, "editor": 400, "ops": 400, "superuser": 400},
+        "POST": {**NOT_ALLOWED, "anonymous": 302},
+    },
     # Copying reads the source (VIEW); the target project is chosen among those you may deploy to.
     "integrations/<int:pk>/copy/": {"GET": VIEW, "POST": VIEW},
     # Accounts: the viewer revokes their own token; it is nobody else's to revoke

@@ -22,6 +22,7 @@ from integrations.ampersand.models import (
     Installation,
     Integration,
     IntegrationContent,
+    ObjectMetadata,
     Project,
     ProviderInfo,
     contract_checker,
@@ -39,6 +40,7 @@ DESTINATION = TypeAdapter(Destination)
 DESTINATIONS = TypeAdapter(list[Destination])
 PROVIDER = TypeAdapter(ProviderInfo)
 PROVIDERS = TypeAdapter(dict[str, ProviderInfo])
+OBJECT_METADATA = TypeAdapter(ObjectMetadata)
 
 
 def _segment(value: str) -> str:
@@ -344,6 +346,25 @@ class AmpersandClient:
             params={"groupRef": group_ref} if group_ref is not None else None,
         )
         return _parse(INSTALLATIONS, body, "listInstallationsForProject")
+
+    # --- Objects & Fields ----------------------------------------------------------------------
+
+    def get_object_metadata_for_connection(
+        self, provider: str, object_name: str, *, group_ref: str, exclude_read_only: bool = False
+    ) -> ObjectMetadata:
+        """getObjectMetadataForConnection: an object's fields as the group's connection to
+        `provider` sees them (NotFoundError without such a connection or object)."""
+        params = {"groupRef": group_ref}
+        if exclude_read_only:
+            params["excludeReadOnly"] = "true"
+        body = self._http.request(
+            "GET",
+            f"{self._project_path}/providers/{_segment(provider)}"
+            f"/objects/{_segment(object_name)}/metadata",
+            operation="getObjectMetadataForConnection",
+            params=params,
+        )
+        return _parse(OBJECT_METADATA, body, "getObjectMetadataForConnection")
 
     # --- Destinations --------------------------------------------------------------------------
 

@@ -503,6 +503,36 @@ class ProviderInfo(ApiModel):
     modules: dict[str, ModuleInfo] = Field(default_factory=dict)
 
 
+# --- Objects & Fields (getObjectMetadataForConnection) -------------------------------------------
+
+
+class FieldValue(ApiModel):
+    value: str
+    display_value: str
+
+
+class FieldMetadata(ApiModel):
+    field_name: str
+    display_name: str
+    # A plain string: a value type added by a newer API version must not break parsing.
+    value_type: str | None = None
+    provider_type: str | None = None
+    read_only: bool | None = None
+    is_custom: bool | None = None
+    is_required: bool | None = None
+    reference_to: list[str] | None = None
+    values: list[FieldValue] | None = None
+
+
+class ObjectMetadata(ApiModel):
+    """A provider object and its fields, keyed by field name."""
+
+    name: str
+    display_name: str | None = None
+    mapped_object_name: str | None = None
+    fields: dict[str, FieldMetadata]
+
+
 # --- Problems (RFC 9457 problem+json) ------------------------------------------------------------
 
 

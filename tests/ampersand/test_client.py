@@ -272,3 +272,36 @@ def test_content_built_from_models_keeps_unknown_keys():
 
     assert json.loads(api.requests[0].content)["latestRevision"]["content"] == content
     assert isinstance(model.read.objects[0].required_fields[0], FixedField)
+
+
+def test_object_metadata_quotes_its_path_and_parses_the_contracts_example():
+    example = CONTRACT_EXAMPLES["getObjectMetadataForConnection.200"]
+    path = f"{PROJECT_PATH}/providers/hubspot/objects/con%2Ftact/metadata"
+    api = RecordingApi({("GET", path): httpx.Response(200, json=example)})
+    client = make_client(api)
+
+    metadata = client.get_object_metadata_for_connection("hubspot", "con/tact", group_ref="g 1")
+    client.get_object_metadata_for_connection(
+        "hubspot", "con/tact", group_ref="g 1", exclude_read_only=True
+    )
+
+    stage = metadata.fields["lifecyclestage"]
+    assert (stage.display_name, stage.value_type, stage.read_only) == (
+        "Lifecycle Stage",
+        "singleSelect",
+        False,
+    )
+    assert [value.display_value for value in stage.values] == ["Lead", "Customer"]
+    assert metadata.raw == example
+    assert dict(api.requests[0].url.params) == {"groupRef": "g 1"}
+    assert dict(api.requests[1].url.params) == {"groupRef": "g 1", "excludeReadOnly": "true"}
+
+
+def test_object_metadata_without_fields_is_an_invalid_response():
+    path = f"{PROJECT_PATH}/providers/hubspot/objects/contact/metadata"
+    api = RecordingApi({("GET", path): httpx.Response(200, json={"name": "contact"})})
+
+    with pytest.raises(InvalidResponseError) as caught:
+        make_client(api).get_object_metadata_for_connection("hubspot", "contact", group_ref="g")
+
+    assert caught.value.field_errors == ["fields: Field required"]

@@ -20,6 +20,7 @@ from integrations.ampersand import (
     Integration,
     InvalidResponseError,
     NotFoundError,
+    ObjectMetadata,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -316,3 +317,106 @@ def test_provider_catalog_is_read_through_the_client(client: AmpersandClient):
 def test_unknown_provider_is_not_found(client: AmpersandClient):
     with pytest.raises(NotFoundError):
         client.get_provider("nosuch")
+
+
+# --- getObjectMetadataForConnection ------------------------------------------------------------
+
+
+@pytest.fixture
+def installed(integration: Integration) -> str:
+    """The group of an installation of `integration`, whose connection the metadata goes through."""
+    install(integration, "org_1")
+    return "org_1"
+
+
+def test_object_metadata_is_read_through_a_groups_connection(
+    client: AmpersandClient, installed: str
+):
+    metadata = client.get_object_metadata_for_connection(
+        "salesforce", "account", group_ref=installed
+    )
+
+    assert isinstance(metadata, ObjectMetadata)
+    assert (metadata.name, metadata.display_name) == ("account", "Account")
+    revenue = metadata.fields["AnnualRevenue"]
+    assert (revenue.display_name, revenue.value_type, revenue.read_only) == (
+        "Annual Revenue",
+        "float",
+        False,
+    )
+    # What the integration reads, even outside the demo catalog, is among the fields.
+    assert {"name", "Id", "industry"} <= metadata.fields.keys()
+    assert metadata.raw["fields"]["AnnualRevenue"]["providerType"] == "double"
+
+
+def test_object_metadata_can_leave_out_read_only_fields(client: AmpersandClient, installed: str):
+    writable = client.get_object_metadata_for_connection(
+        "salesforce", "account", group_ref=installed, exclude_read_only=True
+    )
+
+    assert "Name" in writable.fields
+    assert "CreatedDate" not in writable.fields
+    assert not any(field.read_only for field in writable.fields.values())
+
+
+@pytest.mark.parametrize(
+    ("provider", "object_name", "group_ref", "error", "status"),
+    [
+        ("salesforce", "Invoice__c", "org_1", NotFoundError, 404),
+        ("hubspot", "contacts", "org_1", NotFoundError, 404),
+        ("salesforce", "account", "nobody", NotFoundError, 404),
+        ("salesforce", "account", "", InputValidationError, 400),
+    ],
+    ids=["unknown object", "no connection to the provider", "unknown group", "no groupRef"],
+)
+def test_object_metadata_refusals_are_typed_errors(
+    client: AmpersandClient, installed: str, provider, object_name, group_ref, error, status
+):
+    with pytest.raises(error) as caught:
+        client.get_object_metadata_for_connection(provider, object_name, group_ref=group_ref)
+
+    assert caught.value.status == status
+    assert caught.value.request_id
+
+
+@pytest.mark.parametrize(
+    "faults", ["seq=503,502,ok", "seq=429,ok", "seq=timeout,ok; stall=2", "seq=truncate,ok"]
+)
+def test_object_metadata_is_retried_through_transient_faults(
+    emulator_api: EmulatorApi, installed: str, faults: str
+):
+    with with_faults(emulator_api, one_off(faults), timeout=0.5, max_retry_wait=0.1) as faulty:
+        metadata = faulty.get_object_metadata_for_connection(
+            "salesforce", "account", group_ref=installed
+        )
+
+    assert metadata.name == "account"
+
+
+@pytest.mark.parametrize(
+    ("faults", "error", "status"),
+    [
+        ("seq=502,503,504", ServerError, 504),
+        ("seq=500,ok", ServerError, 500),
+        ("seq=429,429,429", RateLimitedError, 429),
+        ("seq=timeout,timeout,timeout; stall=2", TransportError, None),
+        ("seq=truncate,truncate,truncate", InvalidResponseError, 200),
+        ("seq=invalid", InvalidResponseError, None),
+    ],
+    ids=["5xx", "500 not retryable", "429", "timeout", "broken JSON", "schema-invalid"],
+)
+def test_object_metadata_faults_that_outlast_the_retries_are_typed_errors(
+    emulator_api: EmulatorApi, installed: str, faults: str, error, status
+):
+    with (
+        with_faults(
+            emulator_api, one_off(faults), timeout=0.5, max_retries=2, max_retry_wait=0.1
+        ) as faulty,
+        pytest.raises(error) as caught,
+    ):
+        faulty.get_object_metadata_for_connection("salesforce", "account", group_ref=installed)
+
+    if status is not None:
+        assert caught.value.status == status
+    if isinstance(caught.value, InvalidResponseError) and "invalid" in faults:
+        assert [line.split(":")[0] for line in caught.value.field_errors] == ["name"]

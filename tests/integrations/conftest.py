@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from integrations.models import Integration, Membership, Project, Snapshot
+from integrations.services import sync_project
 from tests.conftest import EmulatorApi
 
 _ids = itertools.count(1)
@@ -80,6 +81,13 @@ def connected_project(api: EmulatorApi, name: str = "local") -> Project:
     project = Project.objects.create(name=name, ampersand_project=api.project, api_url=api.base_url)
     project.set_api_key(api.api_key)
     project.save()
+    return project
+
+
+def synced_project(api: EmulatorApi, name: str = "local") -> Project:
+    """`connected_project`, synced once, so its integrations are stored."""
+    project = connected_project(api, name)
+    sync_project(project=project)
     return project
 
 
