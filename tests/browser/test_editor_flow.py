@@ -7,8 +7,11 @@ import copy
 import pytest
 from playwright.sync_api import expect
 
+from emulator.models import Installation as RemoteInstallation
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.deploy.service import deploy
+from integrations.editing import FIELD_LISTS
 from integrations.models import Draft
 from integrations.services import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
@@ -113,4 +116,80 @@ def test_a_read_object_is_edited_with_the_keyboard_alone_and_saved_as_typed(
         "fieldName": "AnotherField"
     }
     assert page.evaluate("window.notReloaded") is True  # rows added without a reload
+    assert console_errors == []
+
+
+def test_the_whole_flow_backfill_remap_and_a_picked_field_previewed_with_its_customers(
+    logged_in_page, live_server, project, console_errors
+):
+    """The issue's flow: backfill 30 days -> full history, a field re-mapped, an optional field
+    added from the picker; the preview shows exactly those three and names the customers."""
+    page = logged_in_page
+    integration = reading(project)
+    content = copy.deepcopy(integration.latest_snapshot.content)
+    obj = content["read"]["objects"][0]
+    obj["backfill"] = {"defaultPeriod": {"days": 30}}
+    record = deploy(
+        project=project,
+        user=page.user,
+        amp_yaml=build_manifest_yaml([content]),
+        base_revisions={integration.name: integration.latest_snapshot.revision_id},
+    )
+    assert record.outcome == "succeeded", record.problem
+    integration.refresh_from_db()
+    installations = RemoteInstallation.objects.filter(integration__name=integration.name)
+    selected = [
+        (i.group.get("groupName") or i.group["groupRef"], i.config["content"]["read"]["objects"])
+        for i in installations
+    ]
+    fixed = [f["fieldName"] for key in FIELD_LISTS for f in obj.get(key, []) if "fieldName" in f]
+    field = next(
+        name
+        for name in fixed
+        if any(
+            name in (o.get(obj["objectName"]) or {}).get("selectedFields", {}) for _, o in selected
+        )
+    )
+    customers = [
+        group
+        for group, objects in selected
+        if field in (objects.get(obj["objectName"]) or {}).get("selectedFields", {})
+    ]
+    row = fixed.index(field)
+
+    page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/")
+    page.locator("#read-0 > summary").click()
+    card = page.locator("#read-0")
+    card.get_by_label("Full history").check()
+    card.locator(f"#id_r0f-{row}-map_to_name").fill(f"renamed_{field}")
+    expect(card.locator("#read-0-status")).to_contain_text("Saved at", timeout=15_000)
+
+    adding = card.get_by_label("Add a field")
+    adding.focus()  # the picker fetches the provider's fields
+    picked = card.locator("datalist option")
+    expect(card.locator(".field-picker")).to_contain_text("fields from", timeout=15_000)
+    offered = picked.evaluate_all("options => options.map(o => o.value)")
+    new_field = next(name for name in offered if name not in fixed)
+    adding.fill(new_field)
+    card.get_by_role("button", name="Add field").click()
+    expect(card.locator(".field-row legend").last).to_have_text(new_field)
+
+    page.get_by_role("button", name="Preview and deploy…").click()
+    changes = page.locator(".diff-table tbody tr:not(.diff-object)")
+    expect(changes).to_have_count(3)
+    expect(page.locator(".diff-table")).to_contain_text("full history")
+    expect(page.locator(".diff-table")).to_contain_text(f"renamed_{field}")
+    expect(page.locator(".diff-table")).to_contain_text(new_field)
+    radius = page.locator(".blast-radius")
+    for customer in customers[:5]:
+        expect(radius).to_contain_text(customer)
+    page.get_by_role("button", name="Deploy").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Deployed")
+    remote = RemoteIntegration.objects.get(name=integration.name).latest_revision
+    assert remote.id != integration.latest_snapshot.revision_id
+    expect(page.locator("main")).to_contain_text(remote.id)
+    deployed = remote.content["read"]["objects"][0]
+    assert deployed["backfill"] == {"defaultPeriod": {"fullHistory": True}}
+    assert {"fieldName": new_field} in deployed["optionalFields"]
     assert console_errors == []
