@@ -107,6 +107,7 @@ def test_the_page_shows_the_catalog_and_the_projects_destinations(editor_client,
     assert 'value="*/30 * * * *"' in html
     assert '<label for="id_name">' in html
     assert 'aria-describedby="id_name_helptext"' in html
+    assert "has no modules" not in html  # no provider chosen yet
 
 
 def test_without_the_destinations_a_text_input_stands_in(editor_client, editor, offline_project):
