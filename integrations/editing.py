@@ -31,6 +31,20 @@ READ_KEY_ORDER: Final = (
     "optionalFieldsAuto",
     "backfill",
 )
+WRITE_KEY_ORDER: Final = ("objectName", "inheritMapping", "valueDefaults")
+SUBSCRIBE_KEY_ORDER: Final = (
+    "objectName",
+    "destination",
+    "inheritFieldsAndMapping",
+    "createEvent",
+    "updateEvent",
+    "deleteEvent",
+    "associationChangeEvent",
+    "otherEvents",
+)
+EVENT_KEY_ORDER: Final = ("enabled", "watchFieldsAuto", "requiredWatchFields", "includeFullRecords")
+WATCH_SCHEMA_KEY_ORDER: Final = ("destination", "schedule", "allObjects")
+SCHEMA_EVENTS: Final = ("fieldCreated", "fieldDeleted", "fieldChanged")
 INTEGRATION_KEY_ORDER: Final = (
     "name",
     "provider",
@@ -89,20 +103,60 @@ def set_integration(
     return changed
 
 
+# --- An action's objects (read, write, subscribe) ----------------------------------------------
+
+
+def section_objects(content: Mapping[str, Any], action: str) -> list[Any]:
+    """The objects of `action` ("read", "write" or "subscribe"); [] when it has none."""
+    section = content.get(action)
+    objects = section.get("objects") if isinstance(section, dict) else None
+    return objects if isinstance(objects, list) else []
+
+
+def set_section_objects(
+    content: Mapping[str, Any], action: str, objects: list[Any]
+) -> dict[str, Any]:
+    """The content with `objects` as the objects of `action`. Without objects the action is
+    removed (its other keys, if any, are kept): an empty list would not deploy."""
+    changed = copy.deepcopy(dict(content))
+    if objects == section_objects(content, action):
+        return changed
+    section = dict(changed[action]) if isinstance(changed.get(action), dict) else {}
+    if objects:
+        _put(changed, action, {**section, "objects": objects}, INTEGRATION_KEY_ORDER)
+    else:
+        section.pop("objects", None)
+        _put(changed, action, section or None)
+    return changed
+
+
+def _flag(current: Any, checked: bool) -> bool | None:
+    """A boolean key's value from a checkbox: true when checked, else absent (an explicit
+    false already there stays, so an untouched form changes nothing)."""
+    return True if checked else (False if current is False else None)
+
+
+def _always(current: Any, checked: bool) -> dict[str, Any] | None:
+    """An event's setting from a checkbox: `enabled: always` added or removed, the event's
+    other keys kept; an event left with no key is removed."""
+    event = dict(current) if isinstance(current, dict) else {}
+    _put(event, "enabled", "always" if checked else None, EVENT_KEY_ORDER)
+    return event or None
+
+
+def _names(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 # --- Read objects ------------------------------------------------------------------------------
 
 
 def read_objects(content: Mapping[str, Any]) -> list[Any]:
-    read = content.get("read")
-    objects = read.get("objects") if isinstance(read, dict) else None
-    return objects if isinstance(objects, list) else []
+    return section_objects(content, "read")
 
 
 def _with_read_objects(content: Mapping[str, Any], objects: list[Any]) -> dict[str, Any]:
-    changed = copy.deepcopy(dict(content))
-    read = changed.get("read") if isinstance(changed.get("read"), dict) else {}
-    _put(changed, "read", {**read, "objects": objects}, INTEGRATION_KEY_ORDER)
-    return changed
+    return set_section_objects(content, "read", objects)
 
 
 def add_read_object(
@@ -277,6 +331,179 @@ def row_path(rows: list[FieldRow], index: int) -> str:
     row = rows[index]
     position = sum(1 for other in rows[:index] if other.required == row.required)
     return f"{row.list_key}[{position}]"
+
+
+# --- Write objects -----------------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _changes(before: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings whose value differs from `before`: only those are written."""
+    return {name: value for name, value in settings.items() if before.get(name) != value}
+
+
+def write_object_settings(obj: Any) -> dict[str, Any]:
+    """The write form's initial values for a write object."""
+    obj = _dict(obj)
+    return {
+        "object_name": _str(obj.get("objectName")),
+        "inherit_mapping": obj.get("inheritMapping") is True,
+        "allow_any_fields": _dict(obj.get("valueDefaults")).get("allowAnyFields") is True,
+    }
+
+
+def apply_write_object_settings(obj: Any, settings: Mapping[str, Any]) -> Any:
+    """The write object with the settings that changed written; the rest as it was."""
+    new = _changes(write_object_settings(obj), settings)
+    if not new:
+        return copy.deepcopy(obj)
+    changed = copy.deepcopy(_dict(obj))
+    if "object_name" in new:
+        _put(changed, "objectName", _text(new["object_name"]), WRITE_KEY_ORDER)
+    if "inherit_mapping" in new:
+        inherit = _flag(changed.get("inheritMapping"), new["inherit_mapping"])
+        _put(changed, "inheritMapping", inherit, WRITE_KEY_ORDER)
+    if "allow_any_fields" in new:
+        defaults = dict(_dict(changed.get("valueDefaults")))
+        _put(
+            defaults,
+            "allowAnyFields",
+            _flag(defaults.get("allowAnyFields"), new["allow_any_fields"]),
+        )
+        _put(changed, "valueDefaults", defaults or None, WRITE_KEY_ORDER)
+    return changed
+
+
+def new_write_object(object_name: str) -> dict[str, Any]:
+    return {"objectName": object_name}
+
+
+# --- Subscribe objects -------------------------------------------------------------------------
+
+
+def subscribe_object_settings(obj: Any) -> dict[str, Any]:
+    """The subscribe form's initial values for a subscribe object."""
+    obj = _dict(obj)
+    update = _dict(obj.get("updateEvent"))
+    association = _dict(obj.get("associationChangeEvent"))
+    return {
+        "object_name": _str(obj.get("objectName")),
+        "destination": _str(obj.get("destination")),
+        "inherit_fields_and_mapping": obj.get("inheritFieldsAndMapping") is True,
+        "create_event": _dict(obj.get("createEvent")).get("enabled") == "always",
+        "update_event": update.get("enabled") == "always",
+        "watch_fields_auto": _str(update.get("watchFieldsAuto")),
+        "required_watch_fields": _names(update.get("requiredWatchFields")),
+        "delete_event": _dict(obj.get("deleteEvent")).get("enabled") == "always",
+        "association_change_event": association.get("enabled") == "always",
+        "include_full_records": association.get("includeFullRecords") is True,
+        "other_events": _names(obj.get("otherEvents")),
+    }
+
+
+def apply_subscribe_object_settings(obj: Any, settings: Mapping[str, Any]) -> Any:
+    """The subscribe object with the settings that changed written; the rest as it was."""
+    new = _changes(subscribe_object_settings(obj), settings)
+    if not new:
+        return copy.deepcopy(obj)
+    changed = copy.deepcopy(_dict(obj))
+    for key, name in (("objectName", "object_name"), ("destination", "destination")):
+        if name in new:
+            _put(changed, key, _text(new[name]), SUBSCRIBE_KEY_ORDER)
+    if "inherit_fields_and_mapping" in new:
+        inherit = _flag(changed.get("inheritFieldsAndMapping"), new["inherit_fields_and_mapping"])
+        _put(changed, "inheritFieldsAndMapping", inherit, SUBSCRIBE_KEY_ORDER)
+    for key, name in (("createEvent", "create_event"), ("deleteEvent", "delete_event")):
+        if name in new:
+            _put(changed, key, _always(changed.get(key), new[name]), SUBSCRIBE_KEY_ORDER)
+    update = dict(_dict(changed.get("updateEvent")))
+    if "update_event" in new:
+        _put(update, "enabled", "always" if new["update_event"] else None, EVENT_KEY_ORDER)
+    if "watch_fields_auto" in new:
+        _put(update, "watchFieldsAuto", _text(new["watch_fields_auto"]), EVENT_KEY_ORDER)
+    if "required_watch_fields" in new:
+        fields = new["required_watch_fields"] or None
+        _put(update, "requiredWatchFields", fields, EVENT_KEY_ORDER)
+    if new.keys() & {"update_event", "watch_fields_auto", "required_watch_fields"}:
+        _put(changed, "updateEvent", update or None, SUBSCRIBE_KEY_ORDER)
+    association = dict(_dict(changed.get("associationChangeEvent")))
+    if "association_change_event" in new:
+        enabled = "always" if new["association_change_event"] else None
+        _put(association, "enabled", enabled, EVENT_KEY_ORDER)
+    if "include_full_records" in new:
+        full = _flag(association.get("includeFullRecords"), new["include_full_records"])
+        _put(association, "includeFullRecords", full, EVENT_KEY_ORDER)
+    if new.keys() & {"association_change_event", "include_full_records"}:
+        _put(changed, "associationChangeEvent", association or None, SUBSCRIBE_KEY_ORDER)
+    if "other_events" in new:
+        _put(changed, "otherEvents", new["other_events"] or None, SUBSCRIBE_KEY_ORDER)
+    return changed
+
+
+def new_subscribe_object(object_name: str, destination: str) -> dict[str, Any]:
+    """A subscription to `object_name` with no event yet; it inherits the read object's fields
+    and mapping, which spec version 1.0.0 requires as soon as an event is enabled."""
+    obj: dict[str, Any] = {"objectName": object_name}
+    _put(obj, "destination", _text(destination))
+    obj["inheritFieldsAndMapping"] = True
+    return obj
+
+
+# --- Schema watch ------------------------------------------------------------------------------
+
+# The schema watch form's checkboxes -> the event of allObjects each enables.
+SCHEMA_EVENT_SETTINGS: Final = {
+    "field_created": "fieldCreated",
+    "field_deleted": "fieldDeleted",
+    "field_changed": "fieldChanged",
+}
+
+
+def watch_schema_settings(watch: Any) -> dict[str, Any]:
+    """The schema watch form's initial values for a watchSchema section."""
+    watch = _dict(watch)
+    events = _dict(watch.get("allObjects"))
+    return {
+        "destination": _str(watch.get("destination")),
+        "schedule": _str(watch.get("schedule")),
+        **{
+            name: _dict(events.get(key)).get("enabled") == "always"
+            for name, key in SCHEMA_EVENT_SETTINGS.items()
+        },
+    }
+
+
+def set_watch_schema(
+    content: Mapping[str, Any], settings: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The content with its watchSchema from the form's values (only those that changed are
+    written, all of them for a new one); `settings` None removes the watchSchema."""
+    changed = copy.deepcopy(dict(content))
+    current = content.get("watchSchema")
+    if settings is None:
+        _put(changed, "watchSchema", None)
+        return changed
+    new = _changes(watch_schema_settings(current), settings)
+    if isinstance(current, dict) and not new:
+        return changed
+    starting = not isinstance(current, dict)
+    new = dict(settings) if starting else new
+    watch = copy.deepcopy(_dict(current))
+    for key in ("destination", "schedule"):
+        if key in new:
+            _put(watch, key, _text(new[key]), WATCH_SCHEMA_KEY_ORDER)
+    events = dict(_dict(watch.get("allObjects")))
+    for name, key in SCHEMA_EVENT_SETTINGS.items():
+        if name in new:
+            _put(events, key, _always(events.get(key), new[name]), SCHEMA_EVENTS)
+    if starting or new.keys() & SCHEMA_EVENT_SETTINGS.keys():
+        # allObjects is required, so it stays even with no event enabled.
+        _put(watch, "allObjects", events, WATCH_SCHEMA_KEY_ORDER)
+    _put(changed, "watchSchema", watch, INTEGRATION_KEY_ORDER)
+    return changed
 
 
 # --- The validator's issues, next to what they name --------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
@@ -21,6 +22,7 @@ from integrations.ampersand.manifest import (
     build_manifest_yaml,
     validate_manifest,
 )
+from integrations.ampersand.manifest.catalog import Action as CatalogAction
 from integrations.ampersand.manifest.validator import MAX_STRING_LENGTHS
 from integrations.cron import describe_cron
 from integrations.editing import (
@@ -28,10 +30,20 @@ from integrations.editing import (
     Backfill,
     FieldRow,
     apply_read_object_settings,
+    apply_subscribe_object_settings,
+    apply_write_object_settings,
+    new_subscribe_object,
+    new_write_object,
     place_issues,
     read_object_settings,
     row_path,
+    section_objects,
     set_field_rows,
+    set_section_objects,
+    set_watch_schema,
+    subscribe_object_settings,
+    watch_schema_settings,
+    write_object_settings,
 )
 from integrations.models import Integration, Project
 from integrations.permissions import Action, projects_where
@@ -458,6 +470,36 @@ def tie(field: forms.Field, slot: Slot) -> None:
         field.widget.attrs["aria-invalid"] = "true"
 
 
+def offer_names(form: forms.Form, name: str, names: list[str] | None, blank: str) -> None:
+    """Show the field `name` as a select of `names` (its current value kept among them) when
+    they are known, as a text input otherwise. Any text still validates: the validator judges
+    whether the name exists."""
+    if names is None:
+        return
+    current = str(form.initial.get(name) or form.data.get(form.add_prefix(name), ""))
+    known = [*names, *([current] if current not in ["", *names] else [])]
+    form.fields[name].widget = forms.Select(
+        choices=[("", blank)] + [(known_name, known_name) for known_name in known]
+    )
+
+
+class NameListField(forms.CharField):
+    """Names separated by commas or new lines, cleaned to a list; blank is none."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(label=label, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value)
+        if len(text) > 10_000:
+            raise forms.ValidationError("Too long: at most 10,000 characters.")
+        return [name.strip() for name in re.split(r"[,\n]", text) if name.strip()]
+
+
 class IntegrationForm(forms.Form):
     """The integration's display name, module and proxy: only what the provider offers."""
 
@@ -498,7 +540,7 @@ class IntegrationForm(forms.Form):
         issues and the document's. Those of sections with forms of their own are left out."""
         placed = place_issues(issues, "integrations[0]", [*INTEGRATION_SLOTS.values(), *SECTIONS])
         for section in SECTIONS:
-            whole = f"integrations[0].{section}"  # about the list itself: no form of its own
+            whole = "integrations[0].read.objects"  # the list itself: no form of its own
             rest = [issue for issue in placed.pop(section, []) if issue.path == whole]
             placed[""] = placed.get("", []) + rest
         fields = [
@@ -526,7 +568,7 @@ class IntegrationForm(forms.Form):
 
 INTEGRATION_SLOTS: Final = {"display_name": "displayName", "module": "module", "proxy": "proxy"}
 # The parts of an integration whose issues their own forms show.
-SECTIONS: Final = ("read.objects",)
+SECTIONS: Final = ("read.objects", "write", "subscribe", "watchSchema")
 
 
 class AddReadObjectForm(forms.Form):
@@ -576,14 +618,7 @@ class ReadObjectForm(forms.Form):
 
     def __init__(self, *args: Any, destinations: list[str] | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        current = str(
-            self.initial.get("destination") or self.data.get(self.add_prefix("destination"), "")
-        )
-        if destinations is not None:
-            known = [*destinations, *([current] if current not in ["", *destinations] else [])]
-            self.fields["destination"].widget = forms.Select(
-                choices=[("", "Choose a destination")] + [(name, name) for name in known]
-            )
+        offer_names(self, "destination", destinations, "Choose a destination")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -1027,3 +1062,473 @@ class NewIntegrationForm(forms.Form):
 def _typed_keys(cleaned_data: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
     """Each manifest key of `fields` whose field is filled in, with its value."""
     return {key: cleaned_data[field] for key, field in fields.items() if cleaned_data.get(field)}
+
+
+# --- Write, subscribe and schema watch sections -------------------------------------------------
+
+
+class WriteObjectForm(forms.Form):
+    object_name = OneLineField("Object", max_length=200, required=True)
+    inherit_mapping = forms.BooleanField(
+        required=False, label="Inherit the field mapping of the read object"
+    )
+    allow_any_fields = forms.BooleanField(
+        required=False, label="Customers may set default values for any field"
+    )
+
+
+class AddWriteObjectForm(forms.Form):
+    object_name = OneLineField("Object to write", max_length=200)
+
+
+class SubscribeNamesForm(forms.Form):
+    """A form naming a read object and a destination: both offered as selects when known."""
+
+    def __init__(
+        self,
+        *args: Any,
+        destinations: list[str] | None = None,
+        object_names: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        offer_names(self, "destination", destinations, "Choose a destination")
+        offer_names(self, "object_name", object_names, "Choose a read object")
+
+
+class SubscribeObjectForm(SubscribeNamesForm):
+    """A subscribe object's settings; the validator judges the values, this form their type."""
+
+    object_name = OneLineField("Object", max_length=200, required=True)
+    destination = OneLineField("Destination", max_length=200)
+    inherit_fields_and_mapping = forms.BooleanField(
+        required=False, label="Inherit the fields and mapping of the read object"
+    )
+    create_event = forms.BooleanField(required=False, label="Create events")
+    update_event = forms.BooleanField(required=False, label="Update events")
+    watch_fields_auto = forms.ChoiceField(
+        required=False,
+        label="Fields watched for updates",
+        choices=[
+            ("", "The fields listed below"),
+            ("all", "All fields"),
+            ("selected", "The fields the customer selects"),
+        ],
+    )
+    required_watch_fields = NameListField(
+        "Fields always watched", help_text="Separated by commas, e.g. name, domain."
+    )
+    delete_event = forms.BooleanField(required=False, label="Delete events")
+    association_change_event = forms.BooleanField(required=False, label="Association change events")
+    include_full_records = forms.BooleanField(
+        required=False, label="Full records in association change events"
+    )
+    other_events = NameListField(
+        "Other events", help_text="Separated by commas, e.g. object.merged, object.restored."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A value the form does not know stays selected, so an untouched form keeps it.
+        field = self.fields["watch_fields_auto"]
+        current = str(self.initial.get("watch_fields_auto") or "")
+        if current not in dict(field.choices):
+            field.choices = [*field.choices, (current, current)]
+
+
+class AddSubscribeObjectForm(SubscribeNamesForm):
+    object_name = OneLineField("Object to subscribe to", max_length=200)
+    destination = OneLineField("Destination", max_length=200)
+
+
+class WatchSchemaForm(forms.Form):
+    destination = OneLineField("Destination", max_length=200)
+    schedule = OneLineField(
+        "Schedule (cron)",
+        max_length=200,
+        help_text="At most once an hour. Blank: once a day.",
+    )
+    field_created = forms.BooleanField(required=False, label="Fields created")
+    field_deleted = forms.BooleanField(required=False, label="Fields deleted")
+    field_changed = forms.BooleanField(
+        required=False, label="Fields changed (type, label or description)"
+    )
+
+    def __init__(self, *args: Any, destinations: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_names(self, "destination", destinations, "Choose a destination")
+
+
+def _errors(form: forms.Form, name: str | None = None) -> list[str]:
+    """The errors of a bound form's field `name` (all of its fields' when None)."""
+    if not form.is_bound:
+        return []
+    if name is not None:
+        return list(form.errors.get(name, []))
+    return [error for errors in form.errors.values() for error in errors]
+
+
+@dataclass
+class FieldSlots:
+    """The slots of one form: one per form field, and one for what no field names."""
+
+    fields: dict[str, Slot]
+    general: Slot
+
+    def __iter__(self) -> Iterator[Slot]:
+        yield from self.fields.values()
+        yield self.general
+
+
+@dataclass
+class SectionSlots:
+    """The slots of a section of objects: each row's, the add form's, and the section's."""
+
+    rows: list[FieldSlots]
+    add: Slot
+    general: Slot
+
+    def __iter__(self) -> Iterator[Slot]:
+        for row in self.rows:
+            yield from row
+        yield self.add
+        yield self.general
+
+
+class SectionEditor:
+    """A section of the editor (write objects, subscribe objects, schema watch): its forms,
+    what it may add (`offered`: what the provider or module supports), and where the
+    validator's issues about it are shown (`slots`)."""
+
+    id: str
+    title: str
+    url_name: str
+    # The template's variable for the section, and the partial that draws it.
+    context_name: str
+    partial: str
+    # The catalog's action the provider must support for the section to be offered.
+    catalog_action: CatalogAction
+    uses_destinations = False
+
+    def __init__(
+        self,
+        content: dict[str, Any],
+        *,
+        data: Any = None,
+        destinations: list[str] | None = None,
+        offered: bool = True,
+    ) -> None:
+        self.content = content
+        self.offered = offered
+        self.problems: list[str] = []
+        self.make_forms(data, destinations)
+
+    def make_forms(self, data: Any, destinations: list[str] | None) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def present_in(cls, content: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    @property
+    def shown(self) -> bool:
+        """Offered by the provider, or already in the draft (so nothing is hidden)."""
+        return self.offered or self.present_in(self.content)
+
+
+class ObjectsEditor(SectionEditor):
+    """The objects of one action (write or subscribe) as one form, a row per object, with a
+    form to add one.
+
+    Row `i` edits the draft's object `i`: `key` (the objects' names) tells a form drawn from
+    another version of the list, which must not be saved.
+    """
+
+    action: str
+    partial = "objects-section"
+    row_form: type[forms.Form]
+    add_form: type[forms.Form]
+    # The row form's fields -> the manifest path (from the object) each edits.
+    slot_paths: dict[str, str]
+    # How a row's fields are grouped on the page: (legend, or "" for none; field names).
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def make_forms(self, data: Any, destinations: list[str] | None) -> None:
+        self.objects = section_objects(self.content, self.action)
+        options = self.form_options(self.content, destinations)
+        formset = forms.formset_factory(self.row_form, extra=0, max_num=1000, absolute_max=1000)
+        self.rows = formset(
+            data,
+            prefix=self.action,
+            initial=[self.settings_of(obj) for obj in self.objects],
+            form_kwargs=options,
+        )
+        self.add = self.add_form(data, prefix=f"{self.action}-new", **options)
+
+    @classmethod
+    def present_in(cls, content: dict[str, Any]) -> bool:
+        return content.get(cls.action) is not None
+
+    def form_options(self, content: dict[str, Any], destinations: list[str] | None) -> dict:
+        return {}
+
+    @staticmethod
+    def settings_of(obj: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def apply(obj: Any, settings: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def new_object(self, names: list[str]) -> tuple[dict[str, Any] | None, str]:
+        """The object the add form asks for, or a problem to show instead."""
+        raise NotImplementedError
+
+    @property
+    def id(self) -> str:
+        return f"{self.action}-objects"
+
+    @property
+    def names(self) -> list[str]:
+        return [
+            str(obj.get("objectName", "")) if isinstance(obj, dict) else "" for obj in self.objects
+        ]
+
+    @property
+    def key(self) -> str:
+        # A digest: a browser would post line breaks in a hidden value as CR LF.
+        return hashlib.blake2b("\0".join(self.names).encode(), digest_size=8).hexdigest()
+
+    def is_current(self, key: str | None) -> bool:
+        """Whether a posted form was drawn from this list of objects."""
+        posted = self.rows.total_form_count() if self.rows.is_bound else len(self.objects)
+        return key == self.key and posted == len(self.objects)
+
+    def is_valid(self) -> bool:
+        return all([self.rows.is_valid(), self.add.is_valid()])
+
+    def changed(self, action: str) -> dict[str, Any] | None:
+        """The content after the form's values and `action` (add, remove:N or none); None
+        when the add form cannot add (its error then says why)."""
+        objects = [
+            self.apply(obj, form.cleaned_data)
+            for obj, form in zip(self.objects, self.rows.forms, strict=True)
+        ]
+        verb, _, number = action.partition(":")
+        if verb == "add":
+            new, problem = self.new_object(self.names)
+            if new is None:
+                self.add.add_error("object_name", problem)
+                return None
+            objects.append(new)
+        elif verb == "remove" and number.isdigit() and int(number) < len(objects):
+            del objects[int(number)]
+        return set_section_objects(self.content, self.action, objects)
+
+    def slots(self, issues: list[ValidationIssue]) -> SectionSlots:
+        paths = [
+            f"objects[{at}]{'.' + path if path else ''}"
+            for at in range(len(self.objects))
+            for path in ["", *self.slot_paths.values()]
+        ]
+        placed = place_issues(issues, f"integrations[0].{self.action}", paths)
+        rows = []
+        for at, form in enumerate(self.rows.forms):
+            fields = {
+                name: Slot(
+                    id=f"{self.action}-{at}-{name}",
+                    errors=_errors(form, name),
+                    issues=placed.pop(f"objects[{at}].{path}", []),
+                )
+                for name, path in self.slot_paths.items()
+            }
+            general = Slot(
+                id=f"{self.action}-{at}-general",
+                errors=list(form.non_field_errors()) if form.is_bound else [],
+                issues=placed.pop(f"objects[{at}]", []),
+            )
+            rows.append(FieldSlots(fields, general))
+        add = Slot(id=f"{self.action}-add", errors=_errors(self.add))
+        general = Slot(
+            id=f"{self.action}-general",
+            errors=[*self.problems, *(self.rows.non_form_errors() if self.rows.is_bound else [])],
+            issues=[issue for rest in placed.values() for issue in rest],
+        )
+        return SectionSlots(rows, add, general)
+
+    def view(self, issues: list[ValidationIssue]) -> dict[str, Any]:
+        """What the section's partial shows: each row's form fields with their slots."""
+        slots = self.slots(issues)
+        rows = [
+            (
+                form,
+                [
+                    (legend, [(form[name], row.fields[name]) for name in names])
+                    for legend, names in self.groups
+                ],
+                row.general,
+            )
+            for form, row in zip(self.rows.forms, slots.rows, strict=True)
+        ]
+        return {"editor": self, "slots": slots, "rows": rows}
+
+
+class WriteEditor(ObjectsEditor):
+    action = "write"
+    title = "Write objects"
+    url_name = "integrations:edit-write"
+    context_name = "write_section"
+    catalog_action = "write"
+    row_form = WriteObjectForm
+    add_form = AddWriteObjectForm
+    slot_paths = {
+        "object_name": "objectName",
+        "inherit_mapping": "inheritMapping",
+        "allow_any_fields": "valueDefaults",
+    }
+    groups = (("", ("object_name", "inherit_mapping", "allow_any_fields")),)
+    settings_of = staticmethod(write_object_settings)
+    apply = staticmethod(apply_write_object_settings)
+
+    def new_object(self, names: list[str]) -> tuple[dict[str, Any] | None, str]:
+        name = self.add.cleaned_data.get("object_name", "")
+        if not name:
+            return None, "Type the object to write."
+        if name in names:
+            return None, f"{name} is already a write object."
+        return new_write_object(name), ""
+
+
+class SubscribeEditor(ObjectsEditor):
+    action = "subscribe"
+    title = "Subscribe objects"
+    url_name = "integrations:edit-subscribe"
+    context_name = "subscribe_section"
+    catalog_action = "subscribe"
+    uses_destinations = True
+    row_form = SubscribeObjectForm
+    add_form = AddSubscribeObjectForm
+    slot_paths = {
+        "object_name": "objectName",
+        "destination": "destination",
+        "inherit_fields_and_mapping": "inheritFieldsAndMapping",
+        "create_event": "createEvent",
+        "update_event": "updateEvent.enabled",
+        # Issues about the update event as a whole are about the fields it watches.
+        "watch_fields_auto": "updateEvent",
+        "required_watch_fields": "updateEvent.requiredWatchFields",
+        "delete_event": "deleteEvent",
+        "association_change_event": "associationChangeEvent",
+        "include_full_records": "associationChangeEvent.includeFullRecords",
+        "other_events": "otherEvents",
+    }
+    groups = (
+        ("", ("object_name", "destination", "inherit_fields_and_mapping")),
+        ("Events", ("create_event", "update_event", "delete_event", "association_change_event")),
+        ("Update events", ("watch_fields_auto", "required_watch_fields")),
+        ("Association change and other events", ("include_full_records", "other_events")),
+    )
+    settings_of = staticmethod(subscribe_object_settings)
+    apply = staticmethod(apply_subscribe_object_settings)
+
+    def form_options(self, content: dict[str, Any], destinations: list[str] | None) -> dict:
+        read_names = [
+            obj["objectName"]
+            for obj in section_objects(content, "read")
+            if isinstance(obj, dict) and isinstance(obj.get("objectName"), str)
+        ]
+        return {"destinations": destinations, "object_names": read_names or None}
+
+    def new_object(self, names: list[str]) -> tuple[dict[str, Any] | None, str]:
+        name = self.add.cleaned_data.get("object_name", "")
+        if not name:
+            return None, "Choose or type the object to subscribe to."
+        if name in names:
+            return None, f"{name} is already a subscribe object."
+        return new_subscribe_object(name, self.add.cleaned_data.get("destination", "")), ""
+
+
+# The schema watch form's fields -> the manifest path (from watchSchema) each edits.
+WATCH_SLOTS: Final = {
+    "destination": "destination",
+    "schedule": "schedule",
+    "field_created": "allObjects.fieldCreated",
+    "field_deleted": "allObjects.fieldDeleted",
+    "field_changed": "allObjects.fieldChanged",
+}
+# What a new schema watch starts with: every kind of change, Ampersand's default schedule.
+NEW_WATCH: Final = {
+    "destination": "",
+    "schedule": "",
+    "field_created": True,
+    "field_deleted": True,
+    "field_changed": True,
+}
+
+
+class WatchSchemaEditor(SectionEditor):
+    """The schema watch form: started (add), edited, stopped (remove)."""
+
+    id = "watch-schema"
+    title = "Schema watch"
+    url_name = "integrations:edit-watch-schema"
+    context_name = "watch_section"
+    partial = "watch-section"
+    # The catalog has no schema watch support: a schema watch watches what the provider reads.
+    catalog_action = "read"
+    uses_destinations = True
+
+    def make_forms(self, data: Any, destinations: list[str] | None) -> None:
+        watch = self.content.get("watchSchema")
+        self.watching = isinstance(watch, dict)
+        initial = watch_schema_settings(watch) if self.watching else NEW_WATCH
+        self.form = WatchSchemaForm(
+            data, prefix="watch", initial=initial, destinations=destinations
+        )
+
+    @classmethod
+    def present_in(cls, content: dict[str, Any]) -> bool:
+        return "watchSchema" in content
+
+    @property
+    def key(self) -> str:
+        return "watching" if self.watching else "not watching"
+
+    def is_current(self, key: str | None) -> bool:
+        return key == self.key
+
+    def is_valid(self) -> bool:
+        return self.form.is_valid()
+
+    def changed(self, action: str) -> dict[str, Any] | None:
+        """The content after the form's values and `action` (add, remove or none)."""
+        if action == "remove":
+            return set_watch_schema(self.content, None)
+        if self.watching or action == "add":
+            return set_watch_schema(self.content, self.form.cleaned_data)
+        return self.content
+
+    def slots(self, issues: list[ValidationIssue]) -> FieldSlots:
+        placed = place_issues(issues, "integrations[0].watchSchema", WATCH_SLOTS.values())
+        fields = {
+            name: Slot(
+                id=f"{self.id}-{name}",
+                errors=_errors(self.form, name),
+                issues=placed.pop(path, []),
+            )
+            for name, path in WATCH_SLOTS.items()
+        }
+        schedule = self.form["schedule"].value()
+        fields["schedule"].note = describe_cron(schedule) if schedule else ""
+        general = Slot(
+            id=f"{self.id}-general",
+            errors=[*self.problems, *(self.form.non_field_errors() if self.form.is_bound else [])],
+            issues=[issue for rest in placed.values() for issue in rest],
+        )
+        return FieldSlots(fields, general)
+
+    def view(self, issues: list[ValidationIssue]) -> dict[str, Any]:
+        """What the section's partial shows: each form field with its slot."""
+        slots = self.slots(issues)
+        fields = [(self.form[name], slot) for name, slot in slots.fields.items()]
+        return {"editor": self, "slots": slots, "fields": fields}

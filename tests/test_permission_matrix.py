@@ -69,6 +69,12 @@ API_VIEW = members(anonymous=403, outsider=404, viewer=200, editor=200, ops=200,
 ADMIN = {"anonymous": 302, "superuser": 200}
 
 NOT_ALLOWED = everyone(405)
+# The editor's write, subscribe and schema watch forms: an empty POST was not drawn from the
+# draft, so it saves nothing and leads back to the editor.
+SECTION_FORM = {
+    "GET": {**NOT_ALLOWED, "anonymous": 302},
+    "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
+}
 # Each URL pattern's route, then per method the status each member of the cast gets.
 EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # Pages and their htmx partials
@@ -108,6 +114,9 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "POST": {**DEPLOY, "editor": 400, "ops": 400, "superuser": 400},
     },
     "integrations/<int:pk>/edit/read/<int:index>/": {"GET": DEPLOY, "POST": DEPLOY},
+    "integrations/<int:pk>/edit/write/": SECTION_FORM,
+    "integrations/<int:pk>/edit/subscribe/": SECTION_FORM,
+    "integrations/<int:pk>/edit/watch-schema/": SECTION_FORM,
     "integrations/<int:pk>/edit/autosave/": {
         "GET": {**NOT_ALLOWED, "anonymous": 302},
         "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},

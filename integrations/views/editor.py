@@ -41,7 +41,11 @@ from integrations.forms import (
     IntegrationForm,
     ReadObjectEditor,
     RebaseForm,
+    SectionEditor,
     Slot,
+    SubscribeEditor,
+    WatchSchemaEditor,
+    WriteEditor,
 )
 from integrations.merge import merge_contents
 from integrations.models import DeployRecord, Draft, Integration, Snapshot, known_catalog
@@ -131,6 +135,9 @@ def _editor_context(
         "issues": issues,
         "saved_at": None,
     }
+    for editor_class in SECTIONS:
+        editor = _section_editor(editor_class, integration, draft, catalog)
+        context[editor_class.context_name] = editor.view(issues)
     context.update(extra)
     return context
 
@@ -348,11 +355,12 @@ def _slots_response(
     request: HttpRequest,
     integration: Integration,
     draft: Draft,
-    editor: ReadObjectEditor,
+    editor: ReadObjectEditor | SectionEditor,
     *,
     saved_at: bool = False,
 ) -> HttpResponse:
-    """Only the card's issue slots, out of band: the inputs stay as the user has them."""
+    """Only the card's or section's issue slots, out of band: the inputs stay as the user
+    has them."""
     issues = _draft_issues(draft, _catalog(integration)) if draft.pk else []
     context = {
         "integration": integration,
@@ -363,6 +371,107 @@ def _slots_response(
         "saved_at": timezone.now() if saved_at else None,
     }
     return reswap(_partials(request, context, "card-slots"), "none")
+
+
+# --- Write objects, subscribe objects, schema watch: one form each -----------------------------
+
+SECTIONS: tuple[type[SectionEditor], ...] = (WriteEditor, SubscribeEditor, WatchSchemaEditor)
+
+
+def _section_editor(
+    editor_class: type[SectionEditor],
+    integration: Integration,
+    draft: Draft,
+    catalog: Catalog,
+    data: Any = None,
+) -> SectionEditor:
+    """The section's editor, offering to add only what the provider (or module) supports."""
+    content = draft.content
+    provider = str(content.get("provider", ""))
+    module = str(content.get("module", "") or "") or None
+    offered = catalog.supports(provider, editor_class.catalog_action, module)
+    shown = offered or editor_class.present_in(content)
+    destinations = (
+        destination_names(integration.project) if shown and editor_class.uses_destinations else None
+    )
+    return editor_class(content, data=data, destinations=destinations, offered=offered)
+
+
+def _edit_section(request: HttpRequest, pk: int, editor_class: type[SectionEditor]) -> HttpResponse:
+    """Save a section's form to the draft as typed; its buttons add and remove.
+
+    htmx saves as the user types answer only the issue slots (out of band); buttons answer
+    the section redrawn; a plain POST leads back to the editor at the section.
+    """
+    integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
+    draft = users_draft(integration, request.user)
+    catalog = _catalog(integration)
+    editor = _section_editor(editor_class, integration, draft, catalog, request.POST)
+    action = request.POST.get("action", "")
+    if not editor.is_current(request.POST.get("section_key")):
+        messages.error(request, "Your draft changed in another tab: this section was reloaded.")
+        if not request.htmx:
+            return redirect(_section_url(integration, editor))
+        return _section_response(request, integration, draft, editor_class)
+    if not draft.text_follows_content():
+        editor.problems.append(UNREADABLE_TEXT)
+    elif editor.is_valid() and (content := editor.changed(action)) is not None:
+        _saved(draft, lambda: draft.set_content(content))
+        if not request.htmx:
+            messages.success(request, "Saved to your draft.")
+            return redirect(_section_url(integration, editor))
+        if action:
+            return _section_response(request, integration, draft, editor_class)
+        saved = _section_editor(editor_class, integration, draft, catalog)
+        return _slots_response(request, integration, draft, saved, saved_at=True)
+    if request.htmx:
+        return _slots_response(request, integration, draft, editor)
+    issues = _draft_issues(draft, catalog) if draft.pk else []
+    extra = {editor_class.context_name: editor.view(issues)}
+    context = _editor_context(request, integration, draft, **extra)
+    return render(request, "integrations/editor.html", context, status=400)
+
+
+@login_required
+@require_POST
+def edit_write(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit_section(request, pk, WriteEditor)
+
+
+@login_required
+@require_POST
+def edit_subscribe(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit_section(request, pk, SubscribeEditor)
+
+
+@login_required
+@require_POST
+def edit_watch_schema(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit_section(request, pk, WatchSchemaEditor)
+
+
+def _section_url(integration: Integration, editor: SectionEditor) -> str:
+    return reverse("integrations:edit", args=[integration.pk]) + f"#{editor.id}"
+
+
+def _section_response(
+    request: HttpRequest,
+    integration: Integration,
+    draft: Draft,
+    editor_class: type[SectionEditor],
+) -> HttpResponse:
+    """The section redrawn from the draft, in place of the one on the page."""
+    catalog = _catalog(integration)
+    editor = _section_editor(editor_class, integration, draft, catalog)
+    issues = _draft_issues(draft, catalog) if draft.pk else []
+    context = {
+        "integration": integration,
+        "draft": draft,
+        "oob": True,
+        "section": editor.view(issues),
+    }
+    response = _partials(request, context, editor.partial)
+    return retarget(reswap(response, "outerHTML"), f"#{editor.id}")
 
 
 @login_required

@@ -50,6 +50,7 @@ def test_a_backfill_changed_in_the_amp_yaml_is_autosaved_previewed_and_deployed(
     page.get_by_role("link", name="Edit…").click()
     page.wait_for_url(f"**/integrations/{integration.pk}/edit/")
     page.get_by_role("link", name="amp.yaml", exact=True).click()
+    page.wait_for_url(f"**/integrations/{integration.pk}/edit/?view=yaml")
     page.wait_for_load_state()  # htmx set up
     page.get_by_label("amp.yaml of your draft").fill(build_manifest_yaml([content]))
 
@@ -192,4 +193,27 @@ def test_the_whole_flow_backfill_remap_and_a_picked_field_previewed_with_its_cus
     deployed = remote.content["read"]["objects"][0]
     assert deployed["backfill"] == {"defaultPeriod": {"fullHistory": True}}
     assert {"fieldName": new_field} in deployed["optionalFields"]
+    assert console_errors == []
+
+
+def test_a_write_object_is_added_saved_as_typed_and_enter_never_presses_remove(
+    logged_in_page, live_server, project, console_errors
+):
+    page = logged_in_page
+    integration = project.integrations.get(provider="salesforce")
+    page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/")
+    page.wait_for_load_state()  # htmx set up
+    section = page.locator("#write-objects")
+
+    section.get_by_label("Object to write").fill("Account")
+    section.get_by_role("button", name="Add object").click()
+    expect(section.locator("#write-0 legend")).to_have_text("Account")
+    section.get_by_label("Inherit the field mapping of the read object").check()
+    expect(page.locator("#write-objects-status")).to_contain_text("Saved at", timeout=15_000)
+    section.get_by_label("Object", exact=True).press("Enter")
+    page.wait_for_load_state("networkidle")
+
+    expect(section.locator("#write-0 legend")).to_have_text("Account")
+    write = Draft.objects.get().content["write"]
+    assert write == {"objects": [{"objectName": "Account", "inheritMapping": True}]}
     assert console_errors == []

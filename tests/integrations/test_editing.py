@@ -12,14 +12,23 @@ from integrations.editing import (
     FieldRow,
     add_read_object,
     apply_read_object_settings,
+    apply_subscribe_object_settings,
+    apply_write_object_settings,
     move_row,
+    new_subscribe_object,
     ordered,
     place_issues,
     read_object_settings,
     remove_read_object,
     row_path,
+    section_objects,
     set_field_rows,
     set_integration,
+    set_section_objects,
+    set_watch_schema,
+    subscribe_object_settings,
+    watch_schema_settings,
+    write_object_settings,
 )
 from integrations.presenters import field_rows
 
@@ -187,3 +196,189 @@ def test_issues_of_other_objects_are_not_placed():
     )
 
     assert placed == {}
+
+
+# --- Write, subscribe and schema watch ---------------------------------------------------------
+
+WRITE = {
+    "objectName": "contact",
+    "x-note": "kept",
+    "inheritMapping": False,
+    "valueDefaults": {"allowAnyFields": True, "x-more": 1},
+}
+SUBSCRIBE = {
+    "objectName": "contact",
+    "destination": "events",
+    "inheritFieldsAndMapping": True,
+    "x-note": "kept",
+    "createEvent": {"enabled": "always"},
+    "updateEvent": {"enabled": "always", "requiredWatchFields": ["email", 7], "x-u": 1},
+    "associationChangeEvent": {"enabled": "always", "includeFullRecords": False},
+    "otherEvents": ["object.merged"],
+}
+WATCH = {
+    "x-first": 1,
+    "destination": "schemaWatch",
+    "schedule": "0 */6 * * *",
+    "allObjects": {"fieldDeleted": {"enabled": "always", "x-e": 2}, "x-all": 3},
+}
+SECTIONS = {
+    "name": "crm",
+    "provider": "hubspot",
+    "read": {"objects": [OBJECT]},
+    "write": {"objects": [WRITE, "not an object"], "x-w": True},
+    "proxy": {"enabled": True},
+    "subscribe": {"objects": [SUBSCRIBE]},
+    "watchSchema": WATCH,
+}
+
+
+def test_untouched_sections_give_the_content_back_unchanged_in_its_key_order():
+    write = [apply_write_object_settings(obj, write_object_settings(obj)) for obj in WRITE_LIST]
+    subscribe = [apply_subscribe_object_settings(SUBSCRIBE, subscribe_object_settings(SUBSCRIBE))]
+
+    changed = set_section_objects(SECTIONS, "write", write)
+    changed = set_section_objects(changed, "subscribe", subscribe)
+    changed = set_watch_schema(changed, watch_schema_settings(WATCH))
+
+    assert changed == SECTIONS
+    assert list(changed) == list(SECTIONS)
+    assert list(changed["subscribe"]["objects"][0]) == list(SUBSCRIBE)
+    assert list(changed["watchSchema"]) == list(WATCH)
+
+
+WRITE_LIST = SECTIONS["write"]["objects"]
+
+
+def test_a_write_setting_changes_only_its_key():
+    settings = write_object_settings(WRITE)
+
+    inherit = apply_write_object_settings(WRITE, {**settings, "inherit_mapping": True})
+    no_defaults = apply_write_object_settings(WRITE, {**settings, "allow_any_fields": False})
+
+    assert inherit == {**WRITE, "inheritMapping": True}
+    assert list(inherit) == list(WRITE)
+    assert no_defaults == {**WRITE, "valueDefaults": {"x-more": 1}}
+    bare = apply_write_object_settings({"objectName": "deal"}, {**settings, "object_name": "deal"})
+    assert bare == {"objectName": "deal", "valueDefaults": {"allowAnyFields": True}}
+
+
+def test_a_checkbox_cleared_removes_its_key_but_an_explicit_false_stays():
+    settings = write_object_settings(WRITE)
+    on = apply_write_object_settings(WRITE, {**settings, "inherit_mapping": True})
+
+    off = apply_write_object_settings(on, {**settings, "inherit_mapping": False})
+
+    assert "inheritMapping" not in off
+    assert apply_write_object_settings(WRITE, settings)["inheritMapping"] is False
+
+
+def test_subscribe_events_are_turned_on_and_off_keeping_their_other_keys():
+    settings = subscribe_object_settings(SUBSCRIBE)
+
+    changed = apply_subscribe_object_settings(
+        SUBSCRIBE,
+        {**settings, "create_event": False, "update_event": False, "delete_event": True},
+    )
+
+    assert "createEvent" not in changed
+    assert changed["updateEvent"] == {"requiredWatchFields": ["email", 7], "x-u": 1}
+    assert changed["deleteEvent"] == {"enabled": "always"}
+    keys = list(changed)
+    assert keys.index("deleteEvent") == keys.index("updateEvent") + 1  # where amp.yaml has it
+    assert changed["x-note"] == "kept"
+
+
+def test_watch_fields_are_written_as_typed_and_a_cleared_list_is_removed():
+    settings = subscribe_object_settings(SUBSCRIBE)
+
+    auto = apply_subscribe_object_settings(
+        SUBSCRIBE, {**settings, "watch_fields_auto": "all", "required_watch_fields": []}
+    )
+    listed = apply_subscribe_object_settings(
+        SUBSCRIBE, {**settings, "required_watch_fields": ["email", "phone"]}
+    )
+
+    assert auto["updateEvent"] == {"enabled": "always", "watchFieldsAuto": "all", "x-u": 1}
+    assert listed["updateEvent"]["requiredWatchFields"] == ["email", "phone"]
+
+
+def test_association_and_other_events():
+    settings = subscribe_object_settings(SUBSCRIBE)
+
+    changed = apply_subscribe_object_settings(
+        SUBSCRIBE,
+        {**settings, "include_full_records": True, "other_events": []},
+    )
+    off = apply_subscribe_object_settings(
+        SUBSCRIBE, {**settings, "association_change_event": False}
+    )
+
+    assert changed["associationChangeEvent"] == {"enabled": "always", "includeFullRecords": True}
+    assert "otherEvents" not in changed
+    assert off["associationChangeEvent"] == {"includeFullRecords": False}
+
+
+def test_a_new_subscribe_object_inherits_and_enables_no_event():
+    assert new_subscribe_object("deal", "") == {
+        "objectName": "deal",
+        "inheritFieldsAndMapping": True,
+    }
+    assert list(new_subscribe_object("deal", "events")) == [
+        "objectName",
+        "destination",
+        "inheritFieldsAndMapping",
+    ]
+
+
+def test_objects_of_a_section_are_set_and_the_section_goes_with_the_last_one():
+    added = set_section_objects(CONTENT, "write", [{"objectName": "deal"}])
+    removed = set_section_objects(SECTIONS, "subscribe", [])
+
+    assert list(added) == ["name", "provider", "read", "x-top", "write"]
+    assert section_objects(added, "write") == [{"objectName": "deal"}]
+    assert "subscribe" not in removed
+    assert set_section_objects(SECTIONS, "write", [])["write"] == {"x-w": True}
+    assert set_section_objects({"write": {"objects": []}}, "write", []) == {
+        "write": {"objects": []}
+    }
+
+
+def test_a_schema_watch_is_started_edited_and_stopped():
+    started = set_watch_schema(
+        CONTENT,
+        {
+            "destination": "schemaWatch",
+            "schedule": "",
+            "field_created": True,
+            "field_deleted": False,
+            "field_changed": True,
+        },
+    )
+    settings = watch_schema_settings(WATCH)
+    edited = set_watch_schema(
+        SECTIONS, {**settings, "schedule": "", "field_deleted": False, "field_created": True}
+    )
+
+    assert list(started)[-1] == "watchSchema"  # after x-top: amp.yaml has it last
+    assert started["watchSchema"] == {
+        "destination": "schemaWatch",
+        "allObjects": {
+            "fieldCreated": {"enabled": "always"},
+            "fieldChanged": {"enabled": "always"},
+        },
+    }
+    assert edited["watchSchema"] == {
+        "x-first": 1,
+        "destination": "schemaWatch",
+        "allObjects": {
+            "fieldCreated": {"enabled": "always"},
+            "fieldDeleted": {"x-e": 2},
+            "x-all": 3,
+        },
+    }
+    assert set_watch_schema(SECTIONS, None) == {
+        key: value for key, value in SECTIONS.items() if key != "watchSchema"
+    }
+    assert SECTIONS["watchSchema"] is WATCH  # the input is never changed
+    assert WATCH["schedule"] == "0 */6 * * *"
