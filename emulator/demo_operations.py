@@ -122,13 +122,14 @@ def _events(
     rng: Random, installation: InstallationLike, *, until: datetime, most: int
 ) -> list[_Event]:
     content = installation.config.get("content", {})
-    reads = [
+    # Sorted: PostgreSQL's jsonb keeps no key order, and the operations must not depend on it.
+    reads = sorted(
         name
         for name, config in content.get("read", {}).get("objects", {}).items()
         if not config.get("disabled")
-    ]
-    writes = list(content.get("write", {}).get("objects", {}))
-    subscriptions = list(content.get("subscribe", {}).get("objects", {}))
+    )
+    writes = sorted(content.get("write", {}).get("objects", {}))
+    subscriptions = sorted(content.get("subscribe", {}).get("objects", {}))
     since = max(installation.create_time, until - RETENTION)
     events: list[_Event] = []
     if installation.create_time >= since:
