@@ -13,7 +13,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
-from emulator.models import ApiKey, Destination, Installation, Integration, Project, Revision
+from emulator.models import (
+    ApiKey,
+    Destination,
+    Installation,
+    Integration,
+    Operation,
+    Project,
+    Revision,
+)
 
 
 class ProjectAdmin(admin.ModelAdmin):
@@ -94,6 +102,12 @@ class InstallationAdmin(ReadOnlyAdmin):
     list_select_related = ["integration"]
 
 
+class OperationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "installation", "action_type", "status", "create_time"]
+    list_filter = ["action_type", "status"]
+    search_fields = ["id", "installation__id", "result"]
+
+
 def register_on(site: admin.AdminSite) -> None:
     """Add the emulator's pages to `site`."""
     site.register(Project, ProjectAdmin)
@@ -102,6 +116,7 @@ def register_on(site: admin.AdminSite) -> None:
     site.register(Integration, IntegrationAdmin)
     site.register(Revision, RevisionAdmin)
     site.register(Installation, InstallationAdmin)
+    site.register(Operation, OperationAdmin)
 
 
 def wanted() -> bool:

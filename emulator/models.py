@@ -180,3 +180,52 @@ class Installation(models.Model):
                 "config": self.config,
             }
         )
+
+
+class Operation(models.Model):
+    """One read, write or subscribe run of an installation, as listOperations answers it."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_id)
+    # One index serves every look-up (Meta.indexes); fewer keep the seed's inserts fast.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="operations", db_index=False
+    )
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="operations", db_index=False
+    )
+    installation = models.ForeignKey(
+        Installation, on_delete=models.CASCADE, related_name="operations", db_index=False
+    )
+    config_id = models.CharField(max_length=64)
+    action_type = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    result = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict)
+    create_time = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # listOperations pages through one installation's operations, newest first.
+            models.Index(
+                fields=["installation", "-create_time", "-id"], name="emulator_operation_newest"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    def to_api(self) -> dict[str, Any]:
+        return _without_none(
+            {
+                "id": self.id,
+                "projectId": self.project_id,
+                "integrationId": self.integration_id,
+                "installationId": self.installation_id,
+                "configId": self.config_id,
+                "actionType": self.action_type,
+                "status": self.status,
+                "result": self.result or None,
+                "metadata": self.metadata or None,
+                "createTime": rfc3339(self.create_time),
+            }
+        )

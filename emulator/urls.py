@@ -30,6 +30,15 @@ urlpatterns = [
         f"{PROJECT}/integrations/<str:integration_id>/installations",
         endpoint(GET=views.list_installations),
     ),
+    path(
+        f"{PROJECT}/integrations/<str:integration_id>/installations/<str:installation_id>",
+        endpoint(GET=views.get_installation),
+    ),
+    path(
+        f"{PROJECT}/integrations/<str:integration_id>/installations/<str:installation_id>"
+        "/operations",
+        endpoint(GET=views.list_operations),
+    ),
     path(f"{PROJECT}/installations", endpoint(GET=views.list_installations_for_project)),
     path(
         f"{PROJECT}/providers/<str:provider>/objects/<str:object_name>/metadata",

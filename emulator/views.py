@@ -7,6 +7,8 @@ request handling (switch, faults, auth, problems, signal) lives in `emulator.end
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -15,13 +17,26 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from emulator.endpoints import operation
-from emulator.inputs import json_body, query_flag, query_text, unstorable_value_path
-from emulator.models import Destination, Installation, Integration, Project, Revision
+from emulator.inputs import (
+    is_storable_text,
+    json_body,
+    query_flag,
+    query_text,
+    unstorable_value_path,
+)
+from emulator.models import (
+    Destination,
+    Installation,
+    Integration,
+    Operation,
+    Project,
+    Revision,
+)
 from emulator.object_metadata import object_metadata
 from emulator.problems import Issue, Problem
 from integrations.ampersand.manifest import ValidationResult, load_catalog, validate_manifest
@@ -63,6 +78,9 @@ DESTINATION_METADATA_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 URL_DESTINATION_TYPES = ("webhook", "slack")
 DEFAULT_ENTITLEMENTS = {"brandingRemoval": {"value": False}, "logRetentionDays": {"value": 30}}
+OPERATIONS_PAGE_SIZE = 200
+MAX_OPERATIONS_PAGE_SIZE = 1000
+MAX_PAGE_TOKEN_LENGTH = 200
 
 
 def json_answer(data: Any, status: int = 200) -> JsonResponse:
@@ -414,6 +432,105 @@ def list_installations(request: HttpRequest, project: Project, integration_id: s
 @operation("listInstallationsForProject")
 def list_installations_for_project(request: HttpRequest, project: Project) -> HttpResponse:
     return installations_answer(request, Installation.objects.filter(project=project))
+
+
+def find_installation(project: Project, integration_id: str, installation_id: str) -> Installation:
+    """The installation of the project's integration (404 for either unknown, or a mismatch)."""
+    integration = find_integration(project, integration_id, parameter="integrationId")
+    installation = integration.installations.filter(id=installation_id).first()
+    if installation is None:
+        raise Problem(
+            status=404,
+            detail=f"Installation {installation_id!r} was not found for this integration.",
+            issues=[Issue("path", "installationId", "No such installation.", installation_id)],
+        )
+    return installation
+
+
+@operation("getInstallation")
+def get_installation(
+    request: HttpRequest, project: Project, integration_id: str, installation_id: str
+) -> HttpResponse:
+    return json_answer(find_installation(project, integration_id, installation_id).to_api())
+
+
+# --- Operations --------------------------------------------------------------------------------
+
+
+@operation("listOperations")
+def list_operations(
+    request: HttpRequest, project: Project, integration_id: str, installation_id: str
+) -> HttpResponse:
+    """The installation's operations, newest first, a page at a time.
+
+    The page token is the last operation's (createTime, id), so a page never repeats or skips
+    an operation while newer ones are added. A pageSize that is not a whole number is a 400;
+    one outside 1-1000, or a token this list did not give, is a 422.
+    """
+    installation = find_installation(project, integration_id, installation_id)
+    page_size = operations_page_size(request)
+    operations = installation.operations.order_by("-create_time", "-id")
+    token = query_text(request, "pageToken")
+    if token is not None:
+        create_time, operation_id = operation_cursor(token)
+        operations = operations.filter(
+            Q(create_time__lt=create_time) | Q(create_time=create_time, id__lt=operation_id)
+        )
+    page = list(operations[: page_size + 1])
+    pagination: dict[str, Any] = {"done": len(page) <= page_size}
+    page = page[:page_size]
+    if not pagination["done"]:
+        pagination["nextPageToken"] = operation_token(page[-1])
+    return json_answer({"results": [item.to_api() for item in page], "pagination": pagination})
+
+
+def operations_page_size(request: HttpRequest) -> int:
+    raw = query_text(request, "pageSize")
+    if raw is None:
+        return OPERATIONS_PAGE_SIZE
+    if not (raw.isascii() and raw.isdigit()):
+        raise Problem(
+            status=400,
+            detail="The query parameter pageSize must be a whole number.",
+            issues=[Issue("query", "pageSize", "Must be a whole number.", raw)],
+        )
+    if len(raw) > 4 or not 1 <= int(raw) <= MAX_OPERATIONS_PAGE_SIZE:
+        raise Problem(
+            status=422,
+            detail=f"The query parameter pageSize must be from 1 to {MAX_OPERATIONS_PAGE_SIZE}.",
+            issues=[
+                Issue("query", "pageSize", f"Must be from 1 to {MAX_OPERATIONS_PAGE_SIZE}.", raw)
+            ],
+        )
+    return int(raw)
+
+
+def operation_token(last: Operation) -> str:
+    cursor = json.dumps([last.create_time.isoformat(), last.id])
+    return base64.urlsafe_b64encode(cursor.encode()).decode()
+
+
+def operation_cursor(token: str) -> tuple[datetime, str]:
+    """The (createTime, id) a page token stands for; 422 for anything else."""
+    moment, operation_id = None, None
+    if len(token) <= MAX_PAGE_TOKEN_LENGTH:
+        try:
+            create_time, operation_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+            moment = datetime.fromisoformat(create_time)
+        except (binascii.Error, UnicodeError, TypeError, ValueError):
+            pass
+    if (
+        moment is None
+        or moment.tzinfo is None
+        or not isinstance(operation_id, str)
+        or not is_storable_text(operation_id)
+    ):
+        raise Problem(
+            status=422,
+            detail="The pageToken is not one this list gave.",
+            issues=[Issue("query", "pageToken", "Not a page token of this list.", token)],
+        )
+    return moment, operation_id
 
 
 # --- Objects & Fields --------------------------------------------------------------------------

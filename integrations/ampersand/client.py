@@ -23,6 +23,7 @@ from integrations.ampersand.models import (
     Integration,
     IntegrationContent,
     ObjectMetadata,
+    OperationPage,
     Project,
     ProviderInfo,
     contract_checker,
@@ -34,7 +35,9 @@ INTEGRATION_CHECK = contract_checker(Integration)
 INTEGRATION_JSON_CHECK = JsonContractCheck(Integration)
 ITEM_TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
 INTEGRATIONS = TypeAdapter(list[Integration])
+INSTALLATION = TypeAdapter(Installation)
 INSTALLATIONS = TypeAdapter(list[Installation])
+OPERATION_PAGE = TypeAdapter(OperationPage)
 PROJECT = TypeAdapter(Project)
 DESTINATION = TypeAdapter(Destination)
 DESTINATIONS = TypeAdapter(list[Destination])
@@ -346,6 +349,48 @@ class AmpersandClient:
             params={"groupRef": group_ref} if group_ref is not None else None,
         )
         return _parse(INSTALLATIONS, body, "listInstallationsForProject")
+
+    def get_installation(self, integration_id: str, installation_id: str) -> Installation:
+        """getInstallation: one installation of an integration, with its connection, config and
+        health (NotFoundError when either is unknown)."""
+        body = self._http.request(
+            "GET",
+            self._installation_path(integration_id, installation_id),
+            operation="getInstallation",
+        )
+        return _parse(INSTALLATION, body, "getInstallation")
+
+    def _installation_path(self, integration_id: str, installation_id: str) -> str:
+        return (
+            f"{self._project_path}/integrations/{_segment(integration_id)}"
+            f"/installations/{_segment(installation_id)}"
+        )
+
+    # --- Operations ----------------------------------------------------------------------------
+
+    def list_operations(
+        self,
+        integration_id: str,
+        installation_id: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> OperationPage:
+        """listOperations: one page of an installation's operations (the server's default size,
+        200, unless `page_size`, 1-1000, says otherwise); pass the page's
+        `pagination.next_page_token` as `page_token` for the next, until `pagination.done`."""
+        params: dict[str, str] = {}
+        if page_size is not None:
+            params["pageSize"] = str(page_size)
+        if page_token is not None:
+            params["pageToken"] = page_token
+        body = self._http.request(
+            "GET",
+            f"{self._installation_path(integration_id, installation_id)}/operations",
+            operation="listOperations",
+            params=params or None,
+        )
+        return _parse(OPERATION_PAGE, body, "listOperations")
 
     # --- Objects & Fields ----------------------------------------------------------------------
 

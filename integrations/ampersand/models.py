@@ -468,6 +468,59 @@ class Installation(ApiModel):
     config: Config
 
 
+# --- Operations (listOperations) -----------------------------------------------------------------
+
+
+class OperationRetry(ApiModel):
+    attempts: int | None = None
+    last_attempt: Timestamp | None = None
+    last_notified: Timestamp | None = None
+
+
+class OperationProgress(ApiModel):
+    installation_id: str | None = None
+    object_name: str | None = None
+    operation_id: str | None = None
+    records_processed: int | None = None
+    records_estimated_total: int | None = None
+
+
+class OperationMetadata(ApiModel):
+    objects: list[str] | None = None
+    retry: OperationRetry | None = None
+    progress: OperationProgress | None = None
+    successful_record_ids: list[str] | None = None
+
+
+class Operation(ApiModel):
+    """One read, write or subscribe run of an installation; `result` says what it did or why it
+    failed."""
+
+    id: str
+    project_id: str
+    integration_id: str
+    installation_id: str
+    config_id: str
+    # Server-reported enums stay plain strings so a new value never breaks parsing.
+    action_type: str
+    status: str
+    result: str | None = None
+    metadata: OperationMetadata | None = None
+    create_time: Timestamp | None = None
+
+
+class PaginationInfo(ApiModel):
+    done: bool
+    next_page_token: str | None = None
+
+
+class OperationPage(ApiModel):
+    """One page of listOperations: pass `pagination.next_page_token` for the next one."""
+
+    results: list[Operation]
+    pagination: PaginationInfo
+
+
 # --- Provider catalog (listProviders, getProvider) -----------------------------------------------
 
 

@@ -305,3 +305,68 @@ def test_object_metadata_without_fields_is_an_invalid_response():
         make_client(api).get_object_metadata_for_connection("hubspot", "contact", group_ref="g")
 
     assert caught.value.field_errors == ["fields: Field required"]
+
+
+def test_get_installation_quotes_its_path_and_parses_the_contracts_example():
+    example = CONTRACT_EXAMPLES["getInstallation.200"]
+    path = f"{PROJECT_PATH}/integrations/i%2F1/installations/in%201"
+    api = RecordingApi({("GET", path): httpx.Response(200, json=example)})
+
+    installation = make_client(api).get_installation("i/1", "in 1")
+
+    assert installation.raw == example
+    assert installation.connection.provider == "salesforce"
+
+
+def operations_page(*examples: str, **pagination: object) -> dict:
+    return {
+        "results": [
+            copy.deepcopy(CONTRACT_EXAMPLES[f"getOperation.200.{name}"]) for name in examples
+        ],
+        "pagination": {"done": True, **pagination},
+    }
+
+
+def test_list_operations_sends_the_page_size_and_token_only_when_given():
+    path = f"{PROJECT_PATH}/integrations/i-1/installations/in-1/operations"
+    api = RecordingApi(
+        {
+            ("GET", path): httpx.Response(
+                200,
+                json=operations_page(
+                    "readSuccess", "writeSuccess", done=False, nextPageToken="next=="
+                ),
+            )
+        }
+    )
+    client = make_client(api)
+
+    page = client.list_operations("i-1", "in-1")
+    client.list_operations("i-1", "in-1", page_size=50, page_token="abc/+=")
+
+    assert [operation.action_type for operation in page.results] == ["read", "write"]
+    assert (page.pagination.done, page.pagination.next_page_token) == (False, "next==")
+    assert dict(api.requests[0].url.params) == {}
+    assert dict(api.requests[1].url.params) == {"pageSize": "50", "pageToken": "abc/+="}
+
+
+def test_an_operations_page_without_results_is_an_invalid_response_naming_them():
+    path = f"{PROJECT_PATH}/integrations/i-1/installations/in-1/operations"
+    api = RecordingApi({("GET", path): httpx.Response(200, json={"pagination": {"done": True}})})
+
+    with pytest.raises(InvalidResponseError) as caught:
+        make_client(api).list_operations("i-1", "in-1")
+
+    assert caught.value.field_errors == ["results: Field required"]
+
+
+def test_an_operation_without_its_installation_is_an_invalid_response_naming_it():
+    page = operations_page("readSuccess", "readProgress")
+    del page["results"][1]["installationId"]
+    path = f"{PROJECT_PATH}/integrations/i-1/installations/in-1/operations"
+    api = RecordingApi({("GET", path): httpx.Response(200, json=page)})
+
+    with pytest.raises(InvalidResponseError) as caught:
+        make_client(api).list_operations("i-1", "in-1")
+
+    assert caught.value.field_errors == ["results[1].installationId: Field required"]

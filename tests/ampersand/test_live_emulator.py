@@ -21,6 +21,7 @@ from integrations.ampersand import (
     InvalidResponseError,
     NotFoundError,
     ObjectMetadata,
+    Operation,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -28,6 +29,7 @@ from integrations.ampersand import (
 )
 from tests.ampersand.samples import CONTRACT_EXAMPLES, READ_ACCOUNTS_CONTENT
 from tests.conftest import EmulatorApi
+from tests.integrations.conftest import seed_remote
 
 
 def make_client(emulator_api: EmulatorApi, **options: object) -> AmpersandClient:
@@ -321,6 +323,26 @@ def test_unknown_provider_is_not_found(client: AmpersandClient):
 
 # --- getObjectMetadataForConnection ------------------------------------------------------------
 
+# Faults that the retries get through, and ones that outlast two retries (the typed error and
+# its status, when there is one).
+TRANSIENT_FAULTS = ["seq=503,502,ok", "seq=429,ok", "seq=timeout,ok; stall=2", "seq=truncate,ok"]
+OUTLASTING_FAULTS = [
+    ("seq=502,503,504", ServerError, 504),
+    ("seq=500,ok", ServerError, 500),
+    ("seq=429,429,429", RateLimitedError, 429),
+    ("seq=timeout,timeout,timeout; stall=2", TransportError, None),
+    ("seq=truncate,truncate,truncate", InvalidResponseError, 200),
+    ("seq=invalid", InvalidResponseError, None),
+]
+OUTLASTING_FAULT_IDS = [
+    "5xx",
+    "500 not retryable",
+    "429",
+    "timeout",
+    "broken JSON",
+    "schema-invalid",
+]
+
 
 @pytest.fixture
 def installed(integration: Integration) -> str:
@@ -379,9 +401,7 @@ def test_object_metadata_refusals_are_typed_errors(
     assert caught.value.request_id
 
 
-@pytest.mark.parametrize(
-    "faults", ["seq=503,502,ok", "seq=429,ok", "seq=timeout,ok; stall=2", "seq=truncate,ok"]
-)
+@pytest.mark.parametrize("faults", TRANSIENT_FAULTS)
 def test_object_metadata_is_retried_through_transient_faults(
     emulator_api: EmulatorApi, installed: str, faults: str
 ):
@@ -395,15 +415,8 @@ def test_object_metadata_is_retried_through_transient_faults(
 
 @pytest.mark.parametrize(
     ("faults", "error", "status"),
-    [
-        ("seq=502,503,504", ServerError, 504),
-        ("seq=500,ok", ServerError, 500),
-        ("seq=429,429,429", RateLimitedError, 429),
-        ("seq=timeout,timeout,timeout; stall=2", TransportError, None),
-        ("seq=truncate,truncate,truncate", InvalidResponseError, 200),
-        ("seq=invalid", InvalidResponseError, None),
-    ],
-    ids=["5xx", "500 not retryable", "429", "timeout", "broken JSON", "schema-invalid"],
+    OUTLASTING_FAULTS,
+    ids=OUTLASTING_FAULT_IDS,
 )
 def test_object_metadata_faults_that_outlast_the_retries_are_typed_errors(
     emulator_api: EmulatorApi, installed: str, faults: str, error, status
@@ -420,3 +433,164 @@ def test_object_metadata_faults_that_outlast_the_retries_are_typed_errors(
         assert caught.value.status == status
     if isinstance(caught.value, InvalidResponseError) and "invalid" in faults:
         assert [line.split(":")[0] for line in caught.value.field_errors] == ["name"]
+
+
+# --- getInstallation, listOperations -----------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(emulator_api: EmulatorApi) -> EmulatorApi:
+    return seed_remote(emulator_api, integrations=8, seed=1)
+
+
+@pytest.fixture
+def busy(seeded: EmulatorApi):
+    """The seeded installation with the most operations, some of them failures."""
+    from django.db.models import Count, Q
+
+    from emulator.models import Installation as StoredInstallation
+
+    return (
+        StoredInstallation.objects.filter(project__name=seeded.project)
+        .annotate(
+            operation_count=Count("operations"),
+            failures=Count("operations", filter=Q(operations__status="failure")),
+        )
+        .filter(failures__gt=0)
+        .order_by("-operation_count", "id")
+        .first()
+    )
+
+
+def all_operations(
+    client: AmpersandClient, integration_id: str, installation_id: str, *, page_size: int
+) -> list[list[Operation]]:
+    """Every page of an installation's operations, following the page tokens."""
+    pages = [client.list_operations(integration_id, installation_id, page_size=page_size)]
+    while not pages[-1].pagination.done:
+        token = pages[-1].pagination.next_page_token
+        pages.append(
+            client.list_operations(
+                integration_id, installation_id, page_size=page_size, page_token=token
+            )
+        )
+    return [page.results for page in pages]
+
+
+def test_an_installation_is_read_as_its_integrations_list_has_it(seeded: EmulatorApi, busy):
+    with make_client(seeded) as client:
+        installation = client.get_installation(busy.integration_id, busy.id)
+        listed = client.list_installations(busy.integration_id)
+
+    assert isinstance(installation, Installation)
+    assert installation.raw == next(item.raw for item in listed if item.id == busy.id)
+    assert installation.last_operation_status == busy.last_operation_status
+
+
+def test_operations_are_read_page_by_page_newest_first(seeded: EmulatorApi, busy):
+    with make_client(seeded) as client:
+        pages = all_operations(client, busy.integration_id, busy.id, page_size=6)
+
+    operations = [operation for page in pages for operation in page]
+    stored = list(busy.operations.order_by("-create_time", "-id").values_list("id", flat=True))
+    assert [operation.id for operation in operations] == stored
+    assert [len(page) for page in pages] == [6, 6, 6, 2]
+    assert all(isinstance(operation, Operation) for operation in operations)
+    assert operations[0].status == busy.last_operation_status
+    failures = [operation for operation in operations if operation.status == "failure"]
+    assert failures
+    assert all("failed" in (failure.result or "") for failure in failures)
+    assert all(operation.config_id == busy.config["id"] for operation in operations)
+
+
+def test_every_seeded_installations_operations_are_walked_to_the_last_page(
+    seeded: EmulatorApi,
+):
+    from emulator.models import Installation as StoredInstallation
+    from emulator.models import Operation as StoredOperation
+
+    with make_client(seeded) as client:
+        walked = [
+            operation
+            for installation in StoredInstallation.objects.filter(project__name=seeded.project)
+            for page in all_operations(
+                client, installation.integration_id, installation.id, page_size=7
+            )
+            for operation in page
+        ]
+
+    stored = StoredOperation.objects.filter(project__name=seeded.project)
+    assert sorted(operation.id for operation in walked) == sorted(
+        stored.values_list("id", flat=True)
+    )
+    assert {operation.status for operation in walked} >= {"success", "failure"}
+
+
+def test_an_unknown_installation_is_not_found(seeded: EmulatorApi, busy):
+    with make_client(seeded) as client:
+        for call in (client.get_installation, client.list_operations):
+            with pytest.raises(NotFoundError) as caught:
+                call(busy.integration_id, "no-such-installation")
+
+            assert caught.value.status == 404
+            assert [issue.name for issue in caught.value.problem.issues] == ["installationId"]
+
+
+@pytest.mark.parametrize(
+    ("paging", "status", "issue"),
+    [
+        ({"page_size": 0}, 422, "pageSize"),
+        ({"page_size": 1001}, 422, "pageSize"),
+        ({"page_token": "not-a-token"}, 422, "pageToken"),
+    ],
+)
+def test_refused_paging_is_an_input_validation_error(
+    seeded: EmulatorApi, busy, paging, status, issue
+):
+    with make_client(seeded) as client, pytest.raises(InputValidationError) as caught:
+        client.list_operations(busy.integration_id, busy.id, **paging)
+
+    assert caught.value.status == status
+    assert [found.name for found in caught.value.issues] == [issue]
+
+
+def installation_calls(client: AmpersandClient, busy) -> dict[str, Callable[[], object]]:
+    return {
+        "getInstallation": lambda: client.get_installation(busy.integration_id, busy.id),
+        "listOperations": lambda: client.list_operations(busy.integration_id, busy.id),
+    }
+
+
+@pytest.mark.parametrize("call", ["getInstallation", "listOperations"])
+@pytest.mark.parametrize("faults", TRANSIENT_FAULTS)
+def test_installation_reads_are_retried_through_transient_faults(
+    seeded: EmulatorApi, busy, faults: str, call: str
+):
+    with with_faults(seeded, one_off(faults), timeout=0.5, max_retry_wait=0.1) as faulty:
+        answer = installation_calls(faulty, busy)[call]()
+
+    assert answer is not None
+
+
+@pytest.mark.parametrize("call", ["getInstallation", "listOperations"])
+@pytest.mark.parametrize(
+    ("faults", "error", "status"),
+    OUTLASTING_FAULTS,
+    ids=OUTLASTING_FAULT_IDS,
+)
+def test_installation_read_faults_that_outlast_the_retries_are_typed_errors(
+    seeded: EmulatorApi, busy, faults: str, error, status, call: str
+):
+    with (
+        with_faults(
+            seeded, one_off(faults), timeout=0.5, max_retries=2, max_retry_wait=0.1
+        ) as faulty,
+        pytest.raises(error) as caught,
+    ):
+        installation_calls(faulty, busy)[call]()
+
+    if status is not None:
+        assert caught.value.status == status
+    if "invalid" in faults:
+        missing = {"getInstallation": "id", "listOperations": "results"}[call]
+        assert [line.split(":")[0] for line in caught.value.field_errors] == [missing]

@@ -16,6 +16,7 @@ from integrations.ampersand.models import (
     IntegrationContent,
     IntegrationObject,
     MappedField,
+    Operation,
     Project,
 )
 from tests.ampersand.samples import (
@@ -148,6 +149,25 @@ def test_contract_single_installation_example_parses():
     installation = Installation.model_validate(CONTRACT_EXAMPLES["getInstallation.200"])
 
     assert installation.created_by == "consumer:user_67890"
+
+
+def test_contract_operation_examples_parse():
+    read = Operation.model_validate(CONTRACT_EXAMPLES["getOperation.200.readSuccess"])
+    running = Operation.model_validate(CONTRACT_EXAMPLES["getOperation.200.readProgress"])
+    write = Operation.model_validate(CONTRACT_EXAMPLES["getOperation.200.writeSuccess"])
+
+    assert (read.action_type, read.status, read.result) == (
+        "read",
+        "success",
+        "[contact] No new data found",
+    )
+    assert read.metadata.objects == ["contact"]
+    assert read.create_time == datetime(2023, 7, 13, 21, 34, 44, 816354, tzinfo=UTC)
+    assert running.result is None
+    assert running.metadata.progress.records_processed == 1250
+    assert running.metadata.progress.records_estimated_total == 5000
+    assert write.metadata.successful_record_ids == ["001xx000003DGbYAAW", "001xx000003DGbZAAW"]
+    assert write.raw == CONTRACT_EXAMPLES["getOperation.200.writeSuccess"]
 
 
 def test_contract_problem_examples_parse():

@@ -25,7 +25,8 @@ def urls(settings):
 
 
 @pytest.mark.parametrize(
-    "model", ["project", "apikey", "destination", "integration", "revision", "installation"]
+    "model",
+    ["project", "apikey", "destination", "integration", "revision", "installation", "operation"],
 )
 def test_the_admin_lists_each_emulator_model(admin_client_with_state, model):
     response = admin_client_with_state.get(f"/emulator-admin/emulator/{model}/")

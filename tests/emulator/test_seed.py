@@ -17,7 +17,15 @@ from django.core.management import CommandError, call_command
 
 from emulator import demo_data
 from emulator.demo_builder import Sizes, build_demo
-from emulator.models import ApiKey, Destination, Installation, Integration, Project, Revision
+from emulator.models import (
+    ApiKey,
+    Destination,
+    Installation,
+    Integration,
+    Operation,
+    Project,
+    Revision,
+)
 from integrations.ampersand.manifest import validate_manifest
 from integrations.ampersand.manifest.cron import parse_cron
 from tests.contract.openapi import schema_errors
@@ -25,7 +33,7 @@ from tests.contract.openapi import schema_errors
 SUMMARY = re.compile(
     r"^seeded project=(?P<project>\S+) integrations=(?P<integrations>\d+) "
     r"providers=(?P<providers>\d+) objects=(?P<objects>\d+) fields=(?P<fields>\d+) "
-    r"installations=(?P<installations>\d+)$"
+    r"installations=(?P<installations>\d+) operations=(?P<operations>\d+)$"
 )
 
 
@@ -52,6 +60,7 @@ def project_json(name: str) -> str:
                 for r in Revision.objects.filter(integration__project=project).order_by("id")
             ],
             "installations": [i.to_api() for i in project.installations.order_by("id")],
+            "operations": [o.to_api() for o in project.operations.order_by("id")],
         },
         sort_keys=True,
     )
@@ -113,6 +122,7 @@ def test_seed_prints_one_summary_line(db):
     assert match["project"] == "demo"
     assert int(match["integrations"]) == Integration.objects.filter(project__name="demo").count()
     assert int(match["installations"]) == Installation.objects.filter(project__name="demo").count()
+    assert int(match["operations"]) == Operation.objects.filter(project__name="demo").count()
     assert int(match["objects"]) == sum(1 for _ in read_objects(contents_of("demo")))
     assert int(match["fields"]) == sum(1 for _ in fields_of(contents_of("demo")))
 
@@ -178,6 +188,8 @@ def test_default_demo_rows_match_the_api_contract(db):
             schema_errors({"$ref": "#/components/schemas/Installation"}, installation.to_api())
             == []
         )
+    for operation in project.operations.all():
+        assert schema_errors({"$ref": "#/components/schemas/Operation"}, operation.to_api()) == []
 
 
 def test_if_empty_leaves_a_seeded_project_alone(db):
@@ -224,6 +236,38 @@ def test_api_key_of_another_project_is_refused(db):
 
     with pytest.raises(CommandError, match="already used by project=first"):
         seed(project="second", api_key="shared", integrations=1)
+
+
+def test_the_seed_stores_operations_with_some_failures_that_say_why(db):
+    seed(project="demo")
+    operations = Operation.objects.filter(project__name="demo")
+
+    assert set(operations.values_list("action_type", flat=True)) == {"read", "write", "subscribe"}
+    failures = operations.filter(status="failure")
+    assert 0 < failures.count() < operations.count() / 5
+    assert not failures.filter(result="").exists()
+    for installation in Installation.objects.filter(project__name="demo"):
+        newest = installation.operations.order_by("-create_time").first()
+        assert (newest.status if newest else "") == installation.last_operation_status
+
+
+def test_operations_zero_seeds_none(db):
+    output = seed(project="demo", integrations=3, operations=0)
+
+    assert SUMMARY.match(output)["operations"] == "0"
+    assert not Operation.objects.exists()
+
+
+def test_if_empty_adds_the_operations_a_project_seeded_without_them_lacks(db):
+    seed(project="demo", integrations=6)
+    fresh = project_json("demo")
+    seed(project="demo", integrations=6, operations=0, reset=True)
+
+    output = seed(project="demo", if_empty=True)
+
+    count = Operation.objects.filter(project__name="demo").count()
+    assert output == f"project=demo already has 6 integrations; added {count} operations"
+    assert project_json("demo") == fresh
 
 
 def test_installations_stay_within_the_maximum(db):

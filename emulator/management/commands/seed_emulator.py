@@ -13,7 +13,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from emulator.demo_builder import DemoData, Sizes, build_demo
-from emulator.models import ApiKey, Destination, Installation, Integration, Project, Revision
+from emulator.demo_operations import DemoOperation, build_operations
+from emulator.models import (
+    ApiKey,
+    Destination,
+    Installation,
+    Integration,
+    Operation,
+    Project,
+    Revision,
+)
 
 BASE_TIME = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 BATCH_SIZE = 500
@@ -33,7 +42,10 @@ def _count(minimum: int, maximum: int):
 
 
 class Command(BaseCommand):
-    help = "Seed the emulator with deterministic demo integrations, installations and a key."
+    help = (
+        "Seed the emulator with deterministic demo integrations, installations, their "
+        "operations and a key."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", default="demo", help="project name (default: demo)")
@@ -63,6 +75,12 @@ class Command(BaseCommand):
             help="at most this many installations per integration (default: 3)",
         )
         parser.add_argument(
+            "--operations",
+            type=_count(0, 1000),
+            default=20,
+            help="at most this many recent operations per installation (default: 20)",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing when the project already has integrations",
@@ -87,8 +105,11 @@ class Command(BaseCommand):
                 project = None
             existing = project.integrations.count() if project else 0
             if existing and options["if_empty"]:
+                assert project is not None
+                added = _add_missing_operations(project, most=options["operations"])
+                done = f"added {added} operations" if added else "nothing seeded"
                 self.stdout.write(
-                    f"project={project_name} already has {existing} integrations; nothing seeded"
+                    f"project={project_name} already has {existing} integrations; {done}"
                 )
                 return
             if existing:
@@ -130,17 +151,21 @@ class Command(BaseCommand):
                 sizes=Sizes(objects=options["objects"], fields=options["fields"]),
             )
             _save(project, data)
+            operations = build_operations(data.installations, most=options["operations"])
+            _save_operations(project, operations)
 
         summary = data.summary()
         self.stdout.write(
             f"seeded project={project_name} integrations={summary['integrations']} "
             f"providers={summary['providers']} objects={summary['objects']} "
-            f"fields={summary['fields']} installations={summary['installations']}"
+            f"fields={summary['fields']} installations={summary['installations']} "
+            f"operations={len(operations)}"
         )
 
 
 def _delete_project_data(project: Project) -> None:
     # Bottom-up, so Django need not load every row to cascade.
+    Operation.objects.filter(project=project).delete()
     Installation.objects.filter(project=project).delete()
     Integration.objects.filter(project=project).update(latest_revision=None)
     Revision.objects.filter(integration__project=project).delete()
@@ -209,6 +234,38 @@ def _save(project: Project, data: DemoData) -> None:
                 update_time=installation.update_time,
             )
             for installation in data.installations
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _add_missing_operations(project: Project, *, most: int) -> int:
+    """Operations for a project seeded before the emulator kept them: the ones a fresh seed
+    would build, added only when the project has none."""
+    if most < 1 or project.operations.exists():
+        return 0
+    installations = list(project.installations.order_by("create_time", "id"))
+    operations = build_operations(installations, most=most)
+    _save_operations(project, operations)
+    return len(operations)
+
+
+def _save_operations(project: Project, operations: list[DemoOperation]) -> None:
+    Operation.objects.bulk_create(
+        [
+            Operation(
+                id=operation.id,
+                project=project,
+                integration_id=operation.integration_id,
+                installation_id=operation.installation_id,
+                config_id=operation.config_id,
+                action_type=operation.action_type,
+                status=operation.status,
+                result=operation.result,
+                metadata=operation.metadata,
+                create_time=operation.create_time,
+            )
+            for operation in operations
         ],
         batch_size=BATCH_SIZE,
     )
