@@ -27,6 +27,7 @@ from integrations.models import (
     Project,
     Snapshot,
     SyncRun,
+    index_search_texts_task,
     store_catalog,
 )
 from integrations.secrets import ApiKeyUnavailable
@@ -106,19 +107,6 @@ def start_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
         ) from None
 
 
-def start_background_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
-    """Start a sync of `project` for a worker to carry out once this transaction commits.
-
-    What the Sync now button, the API and the admin do; raises SyncAlreadyRunning like
-    `start_sync`.
-    """
-    from integrations.tasks import sync_project_task  # the tasks module imports this one
-
-    run = start_sync(project=project, trigger=trigger, user=user)
-    transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
-    return run
-
-
 def sync_project(
     *,
     project: Project,
@@ -184,7 +172,8 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
     try:
         _store(run, listed)
         if run.new or run.changed:
-            transaction.on_commit(_index_search_texts)
+            # A worker adds them to the search index; searches scan them until then.
+            transaction.on_commit(index_search_texts_task.enqueue)
     except SyncAbandoned:
         logger.warning(
             "sync %s of project %s was taken for dead; stored nothing", run.pk, run.project
@@ -219,13 +208,6 @@ def refresh_catalog(*, project: Project, client: AmpersandClient | None = None) 
             exc_info=True,
         )
         return False
-
-
-def _index_search_texts() -> None:
-    """Have a worker add the new snapshots to the search index; searches scan them until then."""
-    from integrations.tasks import index_search_texts_task  # the tasks module imports this one
-
-    index_search_texts_task.enqueue()
 
 
 def _beat(run: SyncRun, **progress: Any) -> None:

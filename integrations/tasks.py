@@ -1,11 +1,15 @@
-"""Background work, run by django-tasks-db's `db_worker`."""
+"""Background syncs: queued by the pages, the API and the admin, run by django-tasks-db's
+`db_worker`. (The search index's task lives beside the index, in models.py.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import transaction
 from django.tasks import task
 
-from integrations.models import SearchIndex, SyncRun
-from integrations.services import run_sync
+from integrations.models import Project, SyncRun
+from integrations.services import run_sync, start_sync
 
 
 @task()
@@ -17,7 +21,10 @@ def sync_project_task(run_id: int) -> str:
     return run_sync(run).status
 
 
-@task()
-def index_search_texts_task() -> int:
-    """Add the search texts of snapshots stored since the last run to the search index."""
-    return SearchIndex.index_new()
+def start_background_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
+    """Start a sync of `project` for a worker to carry out once this transaction commits: what
+    the Sync now button, the API and the admin do. Raises SyncAlreadyRunning like `start_sync`.
+    """
+    run = start_sync(project=project, trigger=trigger, user=user)
+    transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
+    return run

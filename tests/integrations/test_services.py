@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import socket
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +17,7 @@ from django.utils import timezone
 
 from emulator import views as emulator_views
 from emulator.models import Integration as RemoteIntegration
-from integrations import models
+from integrations import models, services
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import Catalog, build_manifest_yaml, load_catalog
 from integrations.models import (
@@ -170,6 +172,18 @@ def test_sync_left_running_by_a_dead_worker_is_failed_on_the_next_start(project)
     dead.refresh_from_db()
     assert dead.status == SyncRun.Status.FAILED
     assert dead.error_title == "Worker stopped"
+
+
+def test_the_services_never_import_the_tasks_that_run_them():
+    tree = ast.parse(Path(services.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert "integrations.tasks" not in imported
 
 
 def test_sync_command_prints_the_summary_line(project, capsys):

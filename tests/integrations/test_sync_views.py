@@ -3,8 +3,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from integrations import admin, tasks
+from integrations.api import views as api_views
 from integrations.models import Integration, Membership, Project, SyncRun
 from integrations.services import start_sync
+from integrations.views import sync as sync_views
 from tests.integrations.conftest import (
     connected_project,
     integration_json,
@@ -53,6 +56,12 @@ def test_sync_now_starts_a_background_sync_whose_progress_is_polled(member_clien
     assert "hx-trigger" not in done
     assert "Sync now" in done
     assert Integration.objects.filter(project=seeded_project).count() == 4
+
+
+def test_the_page_the_api_and_the_admin_start_a_sync_through_one_function():
+    assert sync_views.start_background_sync is tasks.start_background_sync
+    assert api_views.start_background_sync is tasks.start_background_sync
+    assert admin.start_background_sync is tasks.start_background_sync
 
 
 def test_sync_now_while_a_sync_runs_is_refused_with_a_clear_message(member_client, seeded_project):
