@@ -609,9 +609,12 @@ class SyncRun(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # host:pid of the process doing the work, and when it last showed signs of life.
+    # host:pid of the process that claimed the run to do it, blank while it waits in the task
+    # queue, and when that process last showed signs of life.
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(auto_now_add=True)
+    # The task queued to do it (a background sync), whose fate tells about a run still queued.
+    task_id = models.CharField(max_length=200, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     fetched = models.PositiveIntegerField(default=0)
@@ -644,6 +647,11 @@ class SyncRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+    @property
+    def is_queued(self) -> bool:
+        """Running, but not claimed by a worker yet."""
+        return self.is_running and not self.worker
 
     @property
     def progress_percent(self) -> int:

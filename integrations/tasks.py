@@ -14,17 +14,20 @@ from integrations.services import run_sync, start_sync
 
 @task()
 def sync_project_task(run_id: int) -> str:
-    """Carry out a sync that a view started (so the view could refuse a second one at once)."""
+    """Carry out a queued sync: this worker claims the run, then does it (`run_sync`)."""
     run = SyncRun.objects.select_related("project", "started_by").get(pk=run_id)
-    if not run.is_running:
-        return run.status
     return run_sync(run).status
 
 
 def start_background_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
-    """Start a sync of `project` for a worker to carry out once this transaction commits: what
-    the Sync now button, the API and the admin do. Raises SyncAlreadyRunning like `start_sync`.
+    """Queue a sync of `project` for a worker: what the Sync now button, the API and the admin
+    do. Raises SyncAlreadyRunning like `start_sync`.
+
+    The run and its task are committed together, so a queued run always has a task, whose fate
+    tells whether the run can still start (see `fail_dead_sync_runs`).
     """
-    run = start_sync(project=project, trigger=trigger, user=user)
-    transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
+    with transaction.atomic():
+        run = start_sync(project=project, trigger=trigger, user=user, queued=True)
+        run.task_id = str(sync_project_task.enqueue(run.pk).id)
+        run.save(update_fields=["task_id"])
     return run
