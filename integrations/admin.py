@@ -33,7 +33,8 @@ from integrations.models import (
 )
 from integrations.permissions import Action, can, can_anywhere, projects_where, require
 from integrations.secrets import ApiKeyUnavailable
-from integrations.services import SyncAlreadyRunning, client_for, start_background_sync
+from integrations.services import SyncAlreadyRunning, client_for
+from integrations.tasks import start_background_sync
 
 
 def _may_manage(request: HttpRequest, project: Project | None) -> bool:

@@ -24,6 +24,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
+from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -525,8 +526,9 @@ class SearchIndex:
     Kept behind the snapshots: `index_new()` adds every search text stored since it last ran
     (snapshot ids only grow, and SQLite commits one writer at a time, so the newest indexed id
     marks where to go on); a search scans the texts of snapshots past that mark itself. Filled
-    by a task after each sync that stored snapshots, so a sync never waits for it. Absent on
-    PostgreSQL (a pg_trgm index on the search texts serves there) and where SQLite lacks FTS5.
+    by `index_search_texts_task`, queued after each sync that stored snapshots, so a sync never
+    waits for it. Absent on PostgreSQL (a pg_trgm index on the search texts serves there) and
+    where SQLite lacks FTS5.
     """
 
     TABLE = "integrations_searchindex"
@@ -557,6 +559,14 @@ class SearchIndex:
                 "ORDER BY snapshot_id"
             )
             return cursor.rowcount
+
+
+# Beside the index it fills rather than in tasks.py: the sync service queues it, and tasks.py
+# imports the sync service.
+@task()
+def index_search_texts_task() -> int:
+    """Add the search texts of snapshots stored since the last run to the search index."""
+    return SearchIndex.index_new()
 
 
 @functools.cache
@@ -599,9 +609,12 @@ class SyncRun(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # host:pid of the process doing the work, and when it last showed signs of life.
+    # host:pid of the process that claimed the run to do it, blank while it waits in the task
+    # queue, and when that process last showed signs of life.
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(auto_now_add=True)
+    # The task queued to do it (a background sync), whose fate tells about a run still queued.
+    task_id = models.CharField(max_length=200, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     fetched = models.PositiveIntegerField(default=0)
@@ -634,6 +647,11 @@ class SyncRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+    @property
+    def is_queued(self) -> bool:
+        """Running, but not claimed by a worker yet."""
+        return self.is_running and not self.worker
 
     @property
     def progress_percent(self) -> int:

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.tasks import TaskResultStatus, default_task_backend
+from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
 
 from integrations.ampersand import AmpersandClient
@@ -27,6 +29,7 @@ from integrations.models import (
     Project,
     Snapshot,
     SyncRun,
+    index_search_texts_task,
     store_catalog,
 )
 from integrations.secrets import ApiKeyUnavailable
@@ -35,7 +38,9 @@ from integrations.sync_work import work_on, worked_out
 
 logger = logging.getLogger(__name__)
 
-# A running sync whose worker has not shown signs of life for this long is taken for dead.
+# A claimed sync whose worker has not shown signs of life for this long is taken for dead. Its
+# longest silence is one fetch (an API call, retries included, within the client's 30 s budget);
+# while it stores, its row is locked instead.
 SYNC_STALE_AFTER = timedelta(minutes=5)
 # Rows per UPDATE statement when storing, small enough for SQLite's parameter limit.
 BATCH_SIZE = 500
@@ -71,32 +76,94 @@ def process_is_alive(pid: int) -> bool:
 
 
 def fail_dead_sync_runs(project: Project) -> int:
-    """Mark failed the runs of `project` left running by a worker that died. Returns how many."""
+    """Mark failed the runs of `project` whose worker stopped before they ended. Returns how many.
+
+    A claimed run is dead when its worker's process is gone (on this host) or has shown no sign
+    of life for SYNC_STALE_AFTER. A queued run may wait for a worker as long as it takes; it is
+    dead only when its task is: gone, ended without claiming it, or started and never claimed it.
+    """
     now = timezone.now()
-    host = socket.gethostname()
-    dead = []
+    failed = 0
     for run in project.sync_runs.filter(status=SyncRun.Status.RUNNING):
-        run_host, _, pid = run.worker.rpartition(":")
-        worker_gone = run_host == host and pid.isdigit() and not process_is_alive(int(pid))
-        if worker_gone or run.heartbeat_at < now - SYNC_STALE_AFTER:
-            dead.append(run.pk)
-    return SyncRun.objects.filter(pk__in=dead, status=SyncRun.Status.RUNNING).update(
-        status=SyncRun.Status.FAILED,
-        finished_at=now,
-        error_title="Worker stopped",
-        error_detail="The process running this sync stopped before it finished; nothing it "
-        "fetched was stored.",
-    )
+        stopped = _why_stopped(run, now=now)
+        if stopped is None:
+            continue
+        title, detail = stopped
+        with transaction.atomic():
+            # Unless it showed signs of life meanwhile, or its worker holds it to store it.
+            still_dead = (
+                SyncRun.objects.select_for_update(skip_locked=True)
+                .filter(
+                    pk=run.pk,
+                    status=SyncRun.Status.RUNNING,
+                    worker=run.worker,
+                    heartbeat_at=run.heartbeat_at,
+                )
+                .values_list("pk", flat=True)
+            )
+            failed += SyncRun.objects.filter(pk__in=list(still_dead)).update(
+                status=SyncRun.Status.FAILED,
+                finished_at=now,
+                error_title=title,
+                error_detail=detail,
+            )
+    return failed
 
 
-def start_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
-    """Record a new running sync of `project`, or raise SyncAlreadyRunning."""
+def _why_stopped(run: SyncRun, *, now: Any) -> tuple[str, str] | None:
+    """Why the running `run` can no longer end (an error title and detail), or None."""
+    if run.worker:
+        host, _, pid = run.worker.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit() and not process_is_alive(int(pid)):
+            stopped = "is gone"
+        elif run.heartbeat_at < now - SYNC_STALE_AFTER:
+            stopped = (
+                f"has shown no sign of life since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC, "
+                f"more than {SYNC_STALE_AFTER.total_seconds() / 60:g} minutes"
+            )
+        else:
+            return None
+        return "Worker stopped", (
+            f"The worker running this sync ({run.worker}) {stopped}; nothing it fetched was stored."
+        )
+    if not run.task_id:
+        return None
+    try:
+        task = default_task_backend.get_result(run.task_id)
+    except TaskResultDoesNotExist:
+        return (
+            "Task lost",
+            "This sync's task is no longer in the task queue; no worker will run it.",
+        )
+    except NotImplementedError:  # a backend that cannot tell
+        return None
+    if task.is_finished:
+        return "Task lost", "This sync's task ended without running it."
+    if task.status == TaskResultStatus.RUNNING and task.started_at < now - SYNC_STALE_AFTER:
+        return "Worker stopped", (
+            f"A worker took this sync's task at {task.started_at:%Y-%m-%d %H:%M:%S} UTC and "
+            "stopped before it could start the sync."
+        )
+    return None
+
+
+def start_sync(
+    *, project: Project, trigger: str, user: Any = None, queued: bool = False
+) -> SyncRun:
+    """Record a new running sync of `project`, or raise SyncAlreadyRunning.
+
+    This process claims the run to do it (`run_sync`), unless it is `queued` for a worker,
+    which claims it when it starts.
+    """
     fail_dead_sync_runs(project)
     started_by = user if user is not None and user.is_authenticated else None
     try:
         with transaction.atomic():
             return SyncRun.objects.create(
-                project=project, trigger=trigger, started_by=started_by, worker=this_worker()
+                project=project,
+                trigger=trigger,
+                started_by=started_by,
+                worker="" if queued else this_worker(),
             )
     except IntegrityError:
         running = project.sync_runs.filter(status=SyncRun.Status.RUNNING).first()
@@ -104,19 +171,6 @@ def start_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
         raise SyncAlreadyRunning(
             f"A sync of project {project.name} is already running{since}; try again when it ends."
         ) from None
-
-
-def start_background_sync(*, project: Project, trigger: str, user: Any = None) -> SyncRun:
-    """Start a sync of `project` for a worker to carry out once this transaction commits.
-
-    What the Sync now button, the API and the admin do; raises SyncAlreadyRunning like
-    `start_sync`.
-    """
-    from integrations.tasks import sync_project_task  # the tasks module imports this one
-
-    run = start_sync(project=project, trigger=trigger, user=user)
-    transaction.on_commit(lambda: sync_project_task.enqueue(run.pk))
-    return run
 
 
 def sync_project(
@@ -159,11 +213,15 @@ class SyncAbandoned(Exception):
 
 @_cyclic_gc_paused
 def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
-    """Do the work of a started run and record how it ended.
+    """Claim a started run, do its work and record how it ended.
 
     The fetch happens before any write, and the snapshots land in one transaction together
-    with the run's final state: a failed fetch or a crash mid-write stores nothing.
+    with the run's final state: a failed fetch or a crash mid-write stores nothing. A run
+    another worker claimed, or that ended, is returned as it is.
     """
+    if not _claim(run):
+        run.refresh_from_db()
+        return run
     try:
         if client is None:
             with client_for(run.project) as own_client:
@@ -184,7 +242,8 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
     try:
         _store(run, listed)
         if run.new or run.changed:
-            transaction.on_commit(_index_search_texts)
+            # A worker adds them to the search index; searches scan them until then.
+            transaction.on_commit(index_search_texts_task.enqueue)
     except SyncAbandoned:
         logger.warning(
             "sync %s of project %s was taken for dead; stored nothing", run.pk, run.project
@@ -221,11 +280,15 @@ def refresh_catalog(*, project: Project, client: AmpersandClient | None = None) 
         return False
 
 
-def _index_search_texts() -> None:
-    """Have a worker add the new snapshots to the search index; searches scan them until then."""
-    from integrations.tasks import index_search_texts_task  # the tasks module imports this one
-
-    index_search_texts_task.enqueue()
+def _claim(run: SyncRun) -> bool:
+    """Make this process the run's worker, alive as of now, unless the run is no longer running
+    or another process claimed it."""
+    worker, now = this_worker(), timezone.now()
+    claimed = SyncRun.objects.filter(
+        pk=run.pk, status=SyncRun.Status.RUNNING, worker__in=["", worker]
+    ).update(worker=worker, heartbeat_at=now)
+    run.worker, run.heartbeat_at = worker, now
+    return bool(claimed)
 
 
 def _beat(run: SyncRun, **progress: Any) -> None:
@@ -272,7 +335,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         # Holds the run's row until commit, so it cannot be taken for dead meanwhile.
         if (
             not SyncRun.objects.select_for_update()
-            .filter(pk=run.pk, status=SyncRun.Status.RUNNING)
+            .filter(pk=run.pk, status=SyncRun.Status.RUNNING, worker=run.worker)
             .exists()
         ):
             raise SyncAbandoned

@@ -43,11 +43,8 @@ from integrations.api.throttles import ActionRateThrottle
 from integrations.models import Integration, Project, Snapshot, SyncRun
 from integrations.permissions import Action
 from integrations.search import MAX_QUERY_LENGTH
-from integrations.services import (
-    SyncAlreadyRunning,
-    fail_dead_sync_runs,
-    start_background_sync,
-)
+from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs
+from integrations.tasks import start_background_sync
 
 
 class Pagination(LimitOffsetPagination):

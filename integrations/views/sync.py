@@ -8,11 +8,8 @@ from django.views.decorators.http import require_POST
 from integrations.access import get_project_for_user, get_sync_run_for_user
 from integrations.models import SyncRun
 from integrations.permissions import Action
-from integrations.services import (
-    SyncAlreadyRunning,
-    fail_dead_sync_runs,
-    start_background_sync,
-)
+from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs
+from integrations.tasks import start_background_sync
 
 
 @login_required

@@ -92,7 +92,7 @@ def test_run_demo_serves_the_synced_demo_runs_tasks_and_stops_on_ctrl_c(tmp_path
             run_url = str(started.url.path)
             assert run_url.startswith("/sync-runs/")
             deadline = time.monotonic() + 60
-            while "Syncing since" in (status := browser.get(run_url).text):
+            while 'hx-trigger="every 1s"' in (status := browser.get(run_url).text):
                 assert time.monotonic() < deadline, "the task worker never ran the sync"
                 time.sleep(0.5)
             assert "Succeeded" in status

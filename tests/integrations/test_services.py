@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import socket
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,10 +14,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from emulator import views as emulator_views
 from emulator.models import Integration as RemoteIntegration
-from integrations import models
+from emulator.signals import response_served
+from integrations import models, services
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import Catalog, build_manifest_yaml, load_catalog
 from integrations.models import (
@@ -28,13 +32,16 @@ from integrations.models import (
 )
 from integrations.search import search_text
 from integrations.services import (
+    SYNC_STALE_AFTER,
     SyncAlreadyRunning,
     fail_dead_sync_runs,
     start_sync,
     sync_project,
+    this_worker,
 )
+from integrations.tasks import start_background_sync
 from tests.ampersand.samples import integration_body
-from tests.integrations.conftest import connected_project, seed_remote
+from tests.integrations.conftest import connected_project, run_worker, seed_remote
 
 
 @pytest.fixture
@@ -170,6 +177,128 @@ def test_sync_left_running_by_a_dead_worker_is_failed_on_the_next_start(project)
     dead.refresh_from_db()
     assert dead.status == SyncRun.Status.FAILED
     assert dead.error_title == "Worker stopped"
+
+
+# A web process that has exited (restarted or recycled) since it queued a sync: no such pid.
+GONE_WEB_PROCESS = f"{socket.gethostname()}:999999"
+
+
+def queue_sync_from(web_process: str, project: Project, monkeypatch) -> SyncRun:
+    """Queue a sync as the Sync now button does, from the web process `web_process`."""
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "this_worker", lambda: web_process)
+        return start_background_sync(project=project, trigger=SyncRun.Trigger.BUTTON)
+
+
+def test_a_queued_sync_outlives_the_web_process_that_queued_it(project, monkeypatch):
+    run = queue_sync_from(GONE_WEB_PROCESS, project, monkeypatch)
+
+    # Polled by another web process while the task waits for db_worker.
+    assert fail_dead_sync_runs(project) == 0
+    run_worker()
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.worker == this_worker()  # db_worker's process (here, this one), not the web's
+
+
+def test_time_a_sync_waits_in_the_queue_never_counts_as_staleness(project):
+    run = start_background_sync(project=project, trigger=SyncRun.Trigger.BUTTON)
+    long_ago = timezone.now() - 10 * SYNC_STALE_AFTER
+    SyncRun.objects.filter(pk=run.pk).update(started_at=long_ago, heartbeat_at=long_ago)
+
+    assert fail_dead_sync_runs(project) == 0
+    task_started = timezone.now()
+    run_worker()
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.heartbeat_at >= task_started
+
+
+def test_the_worker_claims_the_run_when_its_task_starts(project, monkeypatch):
+    run = queue_sync_from("web-host:4242", project, monkeypatch)
+    assert SyncRun.objects.get(pk=run.pk).worker == ""  # queued: no worker yet
+    during_fetch = {}
+
+    def look_at_the_run(sender, operation_id, **kwargs):
+        if operation_id == "listIntegrations":
+            during_fetch.update(SyncRun.objects.values("worker", "heartbeat_at").get(pk=run.pk))
+
+    response_served.connect(look_at_the_run, weak=False)
+    try:
+        task_started = timezone.now()
+        run_worker()
+    finally:
+        response_served.disconnect(look_at_the_run)
+
+    assert during_fetch["worker"] == this_worker()
+    assert during_fetch["heartbeat_at"] >= task_started
+
+
+def test_a_sync_whose_worker_stopped_showing_signs_of_life_is_failed_naming_it(project):
+    quiet = SyncRun.objects.create(
+        project=project, trigger=SyncRun.Trigger.BUTTON, worker="worker-host:77"
+    )
+    last_beat = timezone.now() - SYNC_STALE_AFTER + timedelta(seconds=30)
+    SyncRun.objects.filter(pk=quiet.pk).update(heartbeat_at=last_beat)
+    assert fail_dead_sync_runs(project) == 0
+
+    last_beat = timezone.now() - SYNC_STALE_AFTER - timedelta(seconds=1)
+    SyncRun.objects.filter(pk=quiet.pk).update(heartbeat_at=last_beat)
+    assert fail_dead_sync_runs(project) == 1
+
+    quiet.refresh_from_db()
+    assert quiet.status == SyncRun.Status.FAILED
+    assert quiet.error_title == "Worker stopped"
+    assert quiet.error_detail == (
+        "The worker running this sync (worker-host:77) has shown no sign of life since "
+        f"{last_beat:%Y-%m-%d %H:%M:%S} UTC, more than 5 minutes; nothing it fetched was stored."
+    )
+
+
+def test_a_queued_sync_whose_task_is_gone_is_failed(project):
+    run = start_background_sync(project=project, trigger=SyncRun.Trigger.BUTTON)
+    DBTaskResult.objects.all().delete()
+
+    assert fail_dead_sync_runs(project) == 1
+
+    run.refresh_from_db()
+    assert (run.status, run.error_title) == (SyncRun.Status.FAILED, "Task lost")
+    assert run.error_detail == (
+        "This sync's task is no longer in the task queue; no worker will run it."
+    )
+
+
+def test_a_queued_sync_whose_task_started_but_never_claimed_it_is_failed(project):
+    run = start_background_sync(project=project, trigger=SyncRun.Trigger.BUTTON)
+    # db_worker took the task, then died before the task could claim the run.
+    taken = timezone.now() - SYNC_STALE_AFTER + timedelta(seconds=30)
+    DBTaskResult.objects.update(status="RUNNING", started_at=taken, worker_ids=["gone"])
+    assert fail_dead_sync_runs(project) == 0
+
+    DBTaskResult.objects.update(started_at=taken - timedelta(minutes=1))
+    assert fail_dead_sync_runs(project) == 1
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert (run.error_title, run.error_detail) == (
+        "Worker stopped",
+        f"A worker took this sync's task at {taken - timedelta(minutes=1):%Y-%m-%d %H:%M:%S} UTC "
+        "and stopped before it could start the sync.",
+    )
+
+
+def test_the_services_never_import_the_tasks_that_run_them():
+    tree = ast.parse(Path(services.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert "integrations.tasks" not in imported
 
 
 def test_sync_command_prints_the_summary_line(project, capsys):

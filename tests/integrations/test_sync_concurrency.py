@@ -31,12 +31,17 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from emulator.signals import response_served
 from integrations.models import Integration, Project, Snapshot, SyncRun
-from integrations.services import SyncAlreadyRunning, client_for, sync_project
+from integrations.services import (
+    SyncAlreadyRunning,
+    client_for,
+    fail_dead_sync_runs,
+    sync_project,
+)
 from tests.integrations.test_sync_faults import (
     REMOTE_PROJECT,
     SEEDED_COUNT,
@@ -263,6 +268,37 @@ def test_run_taken_for_dead_that_finishes_late_stores_nothing(project, seeded, h
     assert_consistent(project)
 
 
+def test_a_run_its_worker_is_storing_is_never_taken_for_dead(project):
+    # As `run_sync` stores: the run's row locked in the transaction that ends it. Its last
+    # sign of life is old, as after a store that takes longer than the stale limit.
+    run = SyncRun.objects.create(project=project, trigger=SyncRun.Trigger.TASK, worker="w:1")
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    locked, commit = threading.Event(), threading.Event()
+
+    def store() -> None:
+        with transaction.atomic():
+            SyncRun.objects.select_for_update().filter(pk=run.pk).get()
+            locked.set()
+            commit.wait(timeout=WAIT_SECONDS)
+            SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED)
+
+    results: dict[str, Any] = {}
+    worker = in_thread(store, results, "worker")
+    worker.start()
+    assert locked.wait(timeout=WAIT_SECONDS)
+    if connection.vendor == "postgresql":
+        assert fail_dead_sync_runs(project) == 0  # it skips the locked row, at once
+    else:
+        threading.Timer(0.5, commit.set).start()  # one writer: the check waits for the commit
+        assert fail_dead_sync_runs(project) == 0
+    commit.set()
+    join_all([worker])
+
+    assert results == {"worker": None}
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+
+
 # --- Processes -----------------------------------------------------------------------------------
 
 
@@ -278,6 +314,11 @@ def database_url() -> str:
 
 
 def start_sync_command(project_name: str) -> subprocess.Popen[str]:
+    return manage("sync_integrations", "--project", project_name)
+
+
+def manage(*arguments: str) -> subprocess.Popen[str]:
+    """`manage.py` with `arguments`, in a process of its own, on this test's database."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -285,7 +326,7 @@ def start_sync_command(project_name: str) -> subprocess.Popen[str]:
         "DJANGO_SECRET_KEY": django_settings.SECRET_KEY,
     }
     return subprocess.Popen(
-        [sys.executable, str(MANAGE_PY), "sync_integrations", "--project", project_name],
+        [sys.executable, str(MANAGE_PY), *arguments],
         cwd=MANAGE_PY.parent,
         env=env,
         stdout=subprocess.PIPE,
@@ -357,15 +398,23 @@ def test_sync_commands_started_together_end_consistent(project, settings):
     assert_consistent(project)
 
 
-def test_sync_left_running_by_a_killed_process_is_failed_by_the_next_one(project, held_fetch):
+def killed_during_its_fetch(
+    start: Callable[[], subprocess.Popen[str]], held_fetch: HeldFetch
+) -> subprocess.Popen[str]:
+    """A process that `start` starts, killed while the emulator holds its fetch's answer."""
     held_fetch.arm()
-    victim = start_sync_command("local")
+    victim = start()
     try:
-        wait_until(held_fetch.arrived.is_set, "the doomed sync's fetch")
+        wait_until(held_fetch.arrived.is_set, "the doomed process's fetch")
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=WAIT_SECONDS)
     finally:
         held_fetch.release.set()
+    return victim
+
+
+def test_sync_left_running_by_a_killed_process_is_failed_by_the_next_one(project, held_fetch):
+    victim = killed_during_its_fetch(lambda: start_sync_command("local"), held_fetch)
     orphan = project.sync_runs.get()
     assert orphan.status == SyncRun.Status.RUNNING
     assert orphan.worker.endswith(f":{victim.pid}")
@@ -379,4 +428,50 @@ def test_sync_left_running_by_a_killed_process_is_failed_by_the_next_one(project
     assert orphan.error_title == "Worker stopped"
     assert not orphan.snapshots.exists()
     assert Integration.objects.filter(project=project).count() == SEEDED_COUNT
+    assert_consistent(project)
+
+
+# What the Sync now button does, in a web process that then exits (a restart, a recycle).
+QUEUE_FROM_A_WEB_PROCESS = (
+    "from integrations.models import Project, SyncRun; "
+    "from integrations.tasks import start_background_sync; "
+    "start_background_sync(project=Project.objects.get(name='local'), trigger='button')"
+)
+
+
+def start_db_worker() -> subprocess.Popen[str]:
+    return manage("db_worker", "--batch", "--no-reload", "--no-startup-delay")
+
+
+def test_a_background_sync_outlives_the_web_process_that_queued_it(project, held_fetch):
+    web = finish(manage("shell", "--command", QUEUE_FROM_A_WEB_PROCESS))
+    assert web.returncode == 0, web
+    held_fetch.arm()
+    worker = start_db_worker()
+    try:
+        wait_until(held_fetch.arrived.is_set, "the worker's fetch")
+        # The page of the run, polled through another web process while db_worker syncs.
+        assert fail_dead_sync_runs(project) == 0
+        run = project.sync_runs.get()
+        assert run.worker.endswith(f":{worker.pid}")
+    finally:
+        held_fetch.release.set()
+    assert finish(worker).returncode == 0
+
+    run.refresh_from_db()
+    assert (run.status, run.new) == (SyncRun.Status.SUCCEEDED, SEEDED_COUNT)
+    assert_consistent(project)
+
+
+def test_a_background_sync_whose_worker_was_killed_is_failed_naming_it(project, held_fetch):
+    assert finish(manage("shell", "--command", QUEUE_FROM_A_WEB_PROCESS)).returncode == 0
+    worker = killed_during_its_fetch(start_db_worker, held_fetch)
+
+    assert fail_dead_sync_runs(project) == 1
+
+    run = project.sync_runs.get()
+    assert (run.status, run.error_title) == (SyncRun.Status.FAILED, "Worker stopped")
+    assert f":{worker.pid}) is gone" in run.error_detail
+    assert not run.snapshots.exists()
+    assert sync_project(project=project).new == SEEDED_COUNT
     assert_consistent(project)

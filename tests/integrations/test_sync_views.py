@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
+from integrations import admin, tasks
+from integrations.api import views as api_views
 from integrations.models import Integration, Membership, Project, SyncRun
 from integrations.services import start_sync
+from integrations.views import sync as sync_views
 from tests.integrations.conftest import (
     connected_project,
     integration_json,
@@ -41,6 +47,7 @@ def test_sync_now_starts_a_background_sync_whose_progress_is_polled(member_clien
     assert run.started_by == member_client.user
     assert f'hx-get="/sync-runs/{run.pk}/"' in html
     assert 'hx-trigger="every 1s"' in html
+    assert "by member, waiting for the task worker…" in html
     assert "<progress" in html
     assert "<html" not in html
 
@@ -53,6 +60,40 @@ def test_sync_now_starts_a_background_sync_whose_progress_is_polled(member_clien
     assert "hx-trigger" not in done
     assert "Sync now" in done
     assert Integration.objects.filter(project=seeded_project).count() == 4
+
+
+def queued_sync(project: Project) -> dict[str, Any]:
+    """The one sync queued for `project`, and its task, as db_worker will find them."""
+    run = project.sync_runs.get()
+    [task] = DBTaskResult.objects.all()
+    assert task.args_kwargs == {"args": [run.pk], "kwargs": {}}
+    return {
+        "run": (run.status, run.trigger, run.started_by.get_username(), run.worker),
+        "task": (task.task_path, task.status),
+    }
+
+
+def test_the_page_the_api_and_the_admin_start_a_sync_through_one_function():
+    assert sync_views.start_background_sync is tasks.start_background_sync
+    assert api_views.start_background_sync is tasks.start_background_sync
+    assert admin.start_background_sync is tasks.start_background_sync
+
+
+def test_sync_now_and_the_api_queue_the_same_sync(member_client, seeded_project):
+    member_client.post(reverse("project-sync", args=[seeded_project.pk]), headers=HTMX)
+    from_the_page = queued_sync(seeded_project)
+    SyncRun.objects.all().delete()
+    DBTaskResult.objects.all().delete()
+
+    response = member_client.post(f"/api/projects/{seeded_project.pk}/sync/")
+
+    assert response.status_code == 202
+    assert queued_sync(seeded_project) == from_the_page
+    assert from_the_page == {
+        # Waiting for a worker to claim it: no worker yet.
+        "run": ("running", "button", "member", ""),
+        "task": ("integrations.tasks.sync_project_task", "READY"),
+    }
 
 
 def test_sync_now_while_a_sync_runs_is_refused_with_a_clear_message(member_client, seeded_project):
