@@ -47,7 +47,8 @@ def test_the_autosave_is_posted_as_an_htmx_form_and_pages_are_got_with_the_cooki
         "HX-Request": "true",
     }
     assert pages.Page("/integrations/").headers("sessionid=s") == {"Cookie": "sessionid=s"}
-    assert pages.POST_SCRIPT.is_file() and pages.NUMBERED_SCRIPT.is_file()
+    assert pages.POST_SCRIPT.is_file()
+    assert pages.NUMBERED_SCRIPT.is_file()
 
 
 def test_the_csrf_token_is_read_from_a_form_as_django_writes_it():
