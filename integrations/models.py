@@ -758,10 +758,15 @@ class Draft(models.Model):
     base_snapshot = models.ForeignKey(
         Snapshot, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The issues of `amp_yaml()` (see `read_text`), found as each change is saved, so that the
+    # pages showing the draft need not validate it again; None: saved before they were kept.
+    issues = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DraftQuerySet.as_manager()
+    # The amp.yaml whose issues `issues` holds, when this instance found them.
+    _issues_of: str | None = None
 
     class Meta:
         ordering = ["-updated_at"]
@@ -771,6 +776,24 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}'s draft of {self.integration}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        text = self.amp_yaml()
+        if text != self._issues_of:
+            self._keep_issues(text, self.read_text(text)[1])
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "issues"}
+        super().save(*args, **kwargs)
+
+    def _keep_issues(self, text: str, issues: list[ValidationIssue]) -> None:
+        self.issues = [issue.as_json() for issue in issues]
+        self._issues_of = text
+
+    def found_issues(self) -> list[ValidationIssue]:
+        """The issues of the draft's amp.yaml, as found when it was saved."""
+        if self.issues is None:
+            return self.read_text(self.amp_yaml())[1]
+        return [ValidationIssue.from_json(issue) for issue in self.issues]
 
     @classmethod
     def start(cls, integration: Integration, user: Any) -> Draft:
@@ -824,6 +847,7 @@ class Draft(models.Model):
         self.text = text
         if content is not None:
             self.content = content
+        self._keep_issues(text, issues)
         self.save()
         return issues
 

@@ -66,7 +66,7 @@ def _editor_context(
         "name_form": DisplayNameForm(
             initial={"display_name": draft.content.get("displayName", "")}
         ),
-        "issues": draft.read_text(draft.amp_yaml())[1] if draft.pk else [],
+        "issues": draft.found_issues() if draft.pk else [],
         "saved_at": None,
     }
     context.update(extra)
