@@ -22,6 +22,7 @@ from integrations.models import (
     store_catalog,
 )
 from integrations.services import client_for, sync_project
+from integrations.views.deploys import numbered_lines
 from tests.integrations.conftest import connected_project, seed_remote
 
 
@@ -146,6 +147,16 @@ def test_a_viewer_can_neither_see_nor_use_restore(viewer_client, project, editor
     assert client.post(url, {"base_revisions": "{}", "idempotency_key": "x"}).status_code == 403
     history = client.get(f"/integrations/{integration.pk}/history/").content.decode()
     assert "/restore/" not in history
+
+
+def test_the_amp_yaml_lines_are_escaped_numbered_and_marked_where_an_issue_points():
+    rows = str(numbered_lines('name: "<b>&\'"\n  x: 1\n', [2, None, 7])["amp_yaml_rows"])
+
+    assert rows.count("<tr ") == 2
+    assert '<tr id="amp-yaml-line-1"><td class="line-no">1</td>' in rows
+    assert "<bdi>name: &quot;&lt;b&gt;&amp;&#x27;&quot;</bdi>" in rows
+    assert '<tr id="amp-yaml-line-2" class="marked">' in rows
+    assert "<bdi>  x: 1</bdi>" in rows
 
 
 # --- Import --------------------------------------------------------------------------------------
