@@ -33,8 +33,6 @@ WRK_CONNECTIONS = 2
 GUNICORN_WORKERS = 2
 # The editor's integration, as the emulator seeds it (seed_emulator ... --seed 7).
 LARGE = argparse.Namespace(integrations=1, objects=30, fields=40, seed=7)
-# At most this many installations of it (the emulator draws how many), for the blast radius.
-INSTALLATIONS = 200
 NUMBERED_SCRIPT = harness.BENCH_DIR / "numbered.lua"
 POST_SCRIPT = harness.BENCH_DIR / "post_form.lua"
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -49,6 +47,10 @@ class Page:
     htmx: bool = False
     # A number new at every request appended to the path (a page never asked for before).
     numbered: bool = False
+    # What the answer must hold, and must not (checked once before wrk), so that a page that
+    # broke cannot pass for a fast one.
+    expect: tuple[str, ...] = ()
+    refuse: tuple[str, ...] = ()
 
     def headers(self, cookie: str) -> dict[str, str]:
         headers = {"Cookie": cookie}
@@ -64,6 +66,13 @@ def main() -> None:
     parser.add_argument("--integrations", type=int, default=1000)
     parser.add_argument("--objects", type=int, default=10)
     parser.add_argument("--fields", type=int, default=30)
+    parser.add_argument(
+        "--installations",
+        type=int,
+        default=3,
+        help="at most this many installations of the editor's integration, for the preview's "
+        "blast radius (the emulator draws how many; default: its own default)",
+    )
     parser.add_argument("--seconds", type=int, default=3, help="wrk duration per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all pages (median)")
     parser.add_argument("--cache-dir", type=Path, default=harness.DEFAULT_CACHE_DIR)
@@ -81,7 +90,7 @@ def main() -> None:
         print(json.dumps(populate(args.bodies, api_url=args.api_url)))
         return
     if args.step == "record-installations":
-        print(json.dumps(record_installations(args.out)))
+        print(json.dumps(record_installations(args.out, args.installations)))
         return
     if not shutil.which("wrk"):
         raise SystemExit("bench/pages.py needs wrk (apt-get install wrk; `make bench` does it)")
@@ -99,7 +108,7 @@ def run_bench(args: argparse.Namespace) -> None:
         )
     )
     large = recorded_answer(argparse.Namespace(**vars(LARGE), cache_dir=args.cache_dir))
-    installations = recorded_installations(args.cache_dir)
+    installations = recorded_installations(args.cache_dir, args.installations)
     [large_integration] = json.loads(large.read_bytes())
     installations_route = f"{ROUTE}/{large_integration['id']}/installations"
     with (
@@ -134,13 +143,18 @@ def run_bench(args: argparse.Namespace) -> None:
                 # parameter that only changes the page's cache key): what typing a new query
                 # costs.
                 "search_uncached": Page(f"/integrations/?q={SEARCH}&fresh=", numbered=True),
-                "edit": Page(edit),
-                "preview": Page(f"{edit}preview/"),
+                "edit": Page(edit, expect=("Preview and deploy",)),
+                "preview": Page(
+                    f"{edit}preview/",
+                    expect=("backfill changed to full history", "now maps to"),
+                    refuse=("Customers affected: unknown",),
+                ),
                 # The draft's own text again, so the draft the other pages show stays the same.
                 "autosave": Page(
                     f"{edit}autosave/",
                     form=urlencode({"csrfmiddlewaretoken": csrf_token, "text": setup["draft"]}),
                     htmx=True,
+                    expect=("Saved to your draft",),
                 ),
             }
             for page in pages.values():
@@ -166,18 +180,18 @@ def run_bench(args: argparse.Namespace) -> None:
         print(f"ratio {name}/hello = {medians[name] / medians['hello']:.2f}")
 
 
-def recorded_installations(cache_dir: Path) -> Path:
+def recorded_installations(cache_dir: Path, at_most: int) -> Path:
     """The emulator's listInstallations body for the editor's integration, recorded once."""
-    key = f"i{LARGE.integrations}-o{LARGE.objects}-f{LARGE.fields}-s{LARGE.seed}"
+    key = f"i{LARGE.integrations}-o{LARGE.objects}-f{LARGE.fields}-s{LARGE.seed}-n{at_most}"
     return harness.recorded(
-        cache_dir / f"installations-{key}-n{INSTALLATIONS}.json",
-        [__file__, "--step", "record-installations"],
+        cache_dir / f"installations-{key}.json",
+        [__file__, "--step", "record-installations", "--installations", str(at_most)],
     )
 
 
-def record_installations(out: Path) -> dict[str, int]:
+def record_installations(out: Path, at_most: int) -> dict[str, int]:
     harness.setup_django()
-    seed_emulator(LARGE, installations=INSTALLATIONS)
+    seed_emulator(LARGE, installations=at_most)
     [integration] = json.loads(emulator_get(ROUTE))
     body = emulator_get(f"{ROUTE}/{integration['id']}/installations")
     out.write_bytes(body)
@@ -350,6 +364,10 @@ def warm_up(base_url: str, page: Page, cookie: str) -> None:
                     f"{method} {page.path} answered HTTP {response.status_code}:\n"
                     f"{response.text[:2000]}"
                 )
+            missing = [text for text in page.expect if text not in response.text]
+            found = [text for text in page.refuse if text in response.text]
+            if missing or found:
+                raise SystemExit(f"{method} {page.path}: missing {missing}, holds {found}")
 
 
 LATENCY_50 = re.compile(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", re.M)
