@@ -80,6 +80,23 @@ def run_json(args: list[str], env: Mapping[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def recorded(path: Path, step: list[str]) -> Path:
+    """`path`, written once by the bench `step` (a script and its arguments; `--out FILE` is
+    added) in an emulator process on a throwaway SQLite database; reruns reuse the file."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"recording {path.name} from the emulator (once) ...", file=sys.stderr)
+    with scratch_dir() as scratch:
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        run_json(
+            [*step, "--out", str(partial)],
+            django_env(sqlite_url(scratch / "emulator.db"), emulator=True),
+        )
+        partial.replace(path)
+    return path
+
+
 def run_json_sampling_children(
     args: list[str], env: Mapping[str, str], *, every: float = 0.002
 ) -> tuple[dict, int]:

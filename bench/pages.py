@@ -2,7 +2,8 @@
 
 With 1,000 integrations stored (and one of 30 read objects of 40 fields), gunicorn serves the
 dashboard on loopback with production settings; wrk measures the median latency of the list
-page, a search, that integration's detail page and a trivial view behind the same middleware
+page, a search, that integration's detail page, its editor (the page, the autosave of its
+amp.yaml, the preview of a draft that changes it) and a trivial view behind the same middleware
 and login (`/accounts/session/`). See bench/README.md.
 """
 
@@ -17,16 +18,47 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 import harness
-from sync import recorded_answer
+from sync import API_KEY, ROUTE, emulator_get, recorded_answer, seed_emulator
 
 PROJECT = "bench"
 SEARCH = "account"
 WRK_THREADS = 1
 WRK_CONNECTIONS = 2
 GUNICORN_WORKERS = 2
+# The editor's integration, as the emulator seeds it (seed_emulator ... --seed 7).
+LARGE = argparse.Namespace(integrations=1, objects=30, fields=40, seed=7)
+NUMBERED_SCRIPT = harness.BENCH_DIR / "numbered.lua"
+POST_SCRIPT = harness.BENCH_DIR / "post_form.lua"
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Page:
+    """What wrk asks for: a GET of `path`, or a POST of the form `form` (urlencoded)."""
+
+    path: str
+    form: str | None = None
+    htmx: bool = False
+    # A number new at every request appended to the path (a page never asked for before).
+    numbered: bool = False
+    # What the answer must hold, and must not (checked once before wrk), so that a page that
+    # broke cannot pass for a fast one.
+    expect: tuple[str, ...] = ()
+    refuse: tuple[str, ...] = ()
+
+    def headers(self, cookie: str) -> dict[str, str]:
+        headers = {"Cookie": cookie}
+        if self.form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.htmx:
+            headers["HX-Request"] = "true"
+        return headers
 
 
 def main() -> None:
@@ -34,17 +66,31 @@ def main() -> None:
     parser.add_argument("--integrations", type=int, default=1000)
     parser.add_argument("--objects", type=int, default=10)
     parser.add_argument("--fields", type=int, default=30)
+    parser.add_argument(
+        "--installations",
+        type=int,
+        default=3,
+        help="at most this many installations of the editor's integration, for the preview's "
+        "blast radius (the emulator draws how many; default: its own default)",
+    )
     parser.add_argument("--seconds", type=int, default=3, help="wrk duration per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all pages (median)")
     parser.add_argument("--cache-dir", type=Path, default=harness.DEFAULT_CACHE_DIR)
     # Internal: the step that runs in a Django process of its own.
-    parser.add_argument("--step", choices=["populate"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--step", choices=["populate", "record-installations"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--bodies", nargs="*", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20 or not 1 <= args.seconds <= 60:
         parser.error("--rounds must be 1..20 and --seconds 0.5..60")
     if args.step == "populate":
-        print(json.dumps(populate(args.bodies)))
+        print(json.dumps(populate(args.bodies, api_url=args.api_url)))
+        return
+    if args.step == "record-installations":
+        print(json.dumps(record_installations(args.out, args.installations)))
         return
     if not shutil.which("wrk"):
         raise SystemExit("bench/pages.py needs wrk (apt-get install wrk; `make bench` does it)")
@@ -61,15 +107,23 @@ def run_bench(args: argparse.Namespace) -> None:
             cache_dir=args.cache_dir,
         )
     )
-    large = recorded_answer(
-        argparse.Namespace(integrations=1, objects=30, fields=40, seed=7, cache_dir=args.cache_dir)
-    )
-    with harness.scratch_dir() as scratch:
+    large = recorded_answer(argparse.Namespace(**vars(LARGE), cache_dir=args.cache_dir))
+    installations = recorded_installations(args.cache_dir, args.installations)
+    [large_integration] = json.loads(large.read_bytes())
+    installations_route = f"{ROUTE}/{large_integration['id']}/installations"
+    with (
+        harness.scratch_dir() as scratch,
+        harness.static_server(installations, installations_route) as api,
+    ):
         database_url = os.environ.get("DATABASE_URL") or harness.sqlite_url(scratch / "pages.db")
         harness.migrate(database_url)
         env = harness.django_env(database_url, DJANGO_SECURE_SSL_REDIRECT="0")
         setup = harness.run_json(
-            [__file__, "--step", "populate", "--bodies", str(many), str(large)], env
+            [
+                *(__file__, "--step", "populate", "--api-url", f"{api}/v1"),
+                *("--bodies", str(many), str(large)),
+            ],
+            env,
         )
         subprocess.run(
             [harness.PYTHON, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
@@ -77,43 +131,77 @@ def run_bench(args: argparse.Namespace) -> None:
             env=env,
             check=True,
         )
-        pages = {
-            "hello": "/accounts/session/",
-            "list": "/integrations/",
-            "search": f"/integrations/?q={SEARCH}",
-            "detail": f"/integrations/{setup['detail_pk']}/",
-            # The same search, but every request a page never asked for before (an unknown
-            # parameter that only changes the page's cache key): what typing a new query costs.
-            "search_uncached": f"/integrations/?q={SEARCH}&fresh=",
-        }
+        edit = f"/integrations/{setup['detail_pk']}/edit/"
         with gunicorn(env) as base_url:
-            cookie = f"sessionid={setup['session_key']}"
-            for path in pages.values():
-                warm_up(base_url + path, cookie)
+            cookie, csrf_token = editor_session(base_url + edit, setup["session_key"])
+            pages = {
+                "hello": Page("/accounts/session/"),
+                "list": Page("/integrations/"),
+                "search": Page(f"/integrations/?q={SEARCH}"),
+                "detail": Page(f"/integrations/{setup['detail_pk']}/"),
+                # The same search, but every request a page never asked for before (an unknown
+                # parameter that only changes the page's cache key): what typing a new query
+                # costs.
+                "search_uncached": Page(f"/integrations/?q={SEARCH}&fresh=", numbered=True),
+                "edit": Page(edit, expect=("Preview and deploy",)),
+                "preview": Page(
+                    f"{edit}preview/",
+                    expect=("backfill changed to full history", "now maps to"),
+                    refuse=("Customers affected: unknown",),
+                ),
+                # The draft's own text again, so the draft the other pages show stays the same.
+                "autosave": Page(
+                    f"{edit}autosave/",
+                    form=urlencode({"csrfmiddlewaretoken": csrf_token, "text": setup["draft"]}),
+                    htmx=True,
+                    expect=("Saved to your draft",),
+                ),
+            }
+            for page in pages.values():
+                warm_up(base_url, page, cookie)
             rounds: dict[str, list[float]] = {name: [] for name in pages}
             for _ in range(args.rounds):
-                for name, path in pages.items():
+                for name, page in pages.items():
                     rounds[name].append(
-                        wrk_median_ms(
-                            base_url + path,
-                            cookie,
-                            args.seconds,
-                            numbered=name == "search_uncached",
-                        )
+                        wrk_median_ms(base_url, page, cookie, args.seconds, scratch)
                     )
     medians = {name: harness.median(values) for name, values in rounds.items()}
     print(
         f"integrations = {setup['integrations']}; detail page: {setup['detail_objects']} read "
         f"objects, {setup['detail_fields']} fields"
     )
+    print(
+        f"editor's draft: {setup['draft_changes']}; "
+        f"{len(json.loads(installations.read_bytes()))} installations (from a loopback server)"
+    )
     for name, value in medians.items():
         print(f"median {name} = {value:.2f} ms")
-    for name in ("list", "search", "detail", "search_uncached"):
+    for name in ("list", "search", "detail", "search_uncached", "edit", "preview", "autosave"):
         print(f"ratio {name}/hello = {medians[name] / medians['hello']:.2f}")
 
 
-def populate(bodies: list[Path]) -> dict[str, object]:
-    """Store the recorded integrations through the real sync, and make a logged-in session."""
+def recorded_installations(cache_dir: Path, at_most: int) -> Path:
+    """The emulator's listInstallations body for the editor's integration, recorded once."""
+    key = f"i{LARGE.integrations}-o{LARGE.objects}-f{LARGE.fields}-s{LARGE.seed}-n{at_most}"
+    return harness.recorded(
+        cache_dir / f"installations-{key}.json",
+        [__file__, "--step", "record-installations", "--installations", str(at_most)],
+    )
+
+
+def record_installations(out: Path, at_most: int) -> dict[str, int]:
+    harness.setup_django()
+    seed_emulator(LARGE, installations=at_most)
+    [integration] = json.loads(emulator_get(ROUTE))
+    body = emulator_get(f"{ROUTE}/{integration['id']}/installations")
+    out.write_bytes(body)
+    return {"installations": len(json.loads(body))}
+
+
+def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
+    """Store the recorded integrations through the real sync, make a logged-in session of an
+    editor, and that editor's draft of the largest integration (a backfill changed, a field
+    re-mapped). The project's API (for the preview's blast radius) is at `api_url`."""
     harness.setup_django()
     import httpx
     import orjson
@@ -123,10 +211,12 @@ def populate(bodies: list[Path]) -> dict[str, object]:
         SESSION_KEY,
         get_user_model,
     )
+    from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
 
     from integrations.ampersand import AmpersandClient
-    from integrations.models import Integration, Membership, Project, SearchIndex
+    from integrations.diff import diff_contents
+    from integrations.models import Draft, Integration, Membership, Project, SearchIndex
     from integrations.services import sync_project
 
     items = [item for body in bodies for item in orjson.loads(body.read_bytes())]
@@ -136,9 +226,11 @@ def populate(bodies: list[Path]) -> dict[str, object]:
             200, content=answer, headers={"content-type": "application/json"}
         )
     )
-    project, _ = Project.objects.get_or_create(
-        name=PROJECT, defaults={"ampersand_project": PROJECT}
+    project, _ = Project.objects.update_or_create(
+        name=PROJECT, defaults={"ampersand_project": PROJECT, "api_url": api_url}
     )
+    project.set_api_key(API_KEY)
+    project.save()
     client = AmpersandClient(
         base_url="http://bench.invalid/v1", api_key="-", project=PROJECT, transport=transport
     )
@@ -148,8 +240,12 @@ def populate(bodies: list[Path]) -> dict[str, object]:
     # What the task the sync queued does under `make run`'s worker.
     SearchIndex.index_new()
 
-    user = get_user_model().objects.create_user("bench", password=None)
-    Membership.objects.create(user=user, project=project, role=Membership.Role.VIEWER)
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"password": make_password(None)}
+    )
+    Membership.objects.update_or_create(
+        user=user, project=project, defaults={"role": Membership.Role.EDITOR}
+    )
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -160,7 +256,19 @@ def populate(bodies: list[Path]) -> dict[str, object]:
         Integration.objects.select_related("latest_snapshot"),
         key=lambda i: i.latest_snapshot.read_count,
     )
-    objects = largest.latest_snapshot.content["read"]["objects"]
+    Draft.objects.filter(integration=largest, user=user).delete()
+    draft = Draft.start(largest, user)
+    changed = orjson.loads(orjson.dumps(draft.content))
+    objects = changed["read"]["objects"]
+    objects[0]["backfill"] = {"defaultPeriod": {"fullHistory": True}}
+    remapped = next(
+        field for obj in objects for field in obj.get("optionalFields", []) if "mapToName" in field
+    )
+    remapped["mapToName"] += "_remapped"
+    draft.content = changed
+    # As the editor's autosave stores a text typed in full.
+    issues = draft.take_amp_yaml(draft.content_amp_yaml())
+    diff = diff_contents(largest.latest_snapshot.content, draft.content)
     return {
         "integrations": Integration.objects.count(),
         "detail_pk": largest.pk,
@@ -169,6 +277,8 @@ def populate(bodies: list[Path]) -> dict[str, object]:
             len(o.get("requiredFields", [])) + len(o.get("optionalFields", [])) for o in objects
         ),
         "session_key": session.session_key,
+        "draft": draft.text,
+        "draft_changes": f"{diff.summary_line()}, {len(issues)} issues",
     }
 
 
@@ -222,38 +332,61 @@ class gunicorn:
                 self.process.wait()
 
 
-def warm_up(url: str, cookie: str) -> None:
-    """Every worker renders each page once (imports, first queries, cached tabs) untimed."""
+def editor_session(edit_url: str, session_key: str) -> tuple[str, str]:
+    """The cookies of the logged-in editor after opening the editor, as a browser holds them,
+    and the CSRF token its forms carry."""
     import httpx
 
-    with httpx.Client(headers={"Cookie": cookie}, timeout=30) as http:
+    cookie = f"sessionid={session_key}"
+    response = httpx.get(edit_url, headers={"Cookie": cookie}, timeout=30)
+    if response.status_code != 200:
+        raise SystemExit(f"{edit_url} answered HTTP {response.status_code}")
+    jar = SimpleCookie()
+    for header in response.headers.get_list("set-cookie"):
+        jar.load(header)
+    token = CSRF_FIELD.search(response.text)
+    if "csrftoken" not in jar or token is None:
+        raise SystemExit(f"{edit_url} set no CSRF cookie or has no form with a CSRF token")
+    return f"{cookie}; csrftoken={jar['csrftoken'].value}", token[1]
+
+
+def warm_up(base_url: str, page: Page, cookie: str) -> None:
+    """Every worker renders each page once (imports, first queries, cached tabs) untimed; each
+    must answer 200, or the bench stops with the status."""
+    import httpx
+
+    method = "GET" if page.form is None else "POST"
+    with httpx.Client(headers=page.headers(cookie), timeout=30) as http:
         for _ in range(GUNICORN_WORKERS * 4):
-            response = http.get(url)
+            response = http.request(method, base_url + page.path, content=page.form)
             if response.status_code != 200:
-                raise SystemExit(f"{url} answered HTTP {response.status_code}")
+                raise SystemExit(
+                    f"{method} {page.path} answered HTTP {response.status_code}:\n"
+                    f"{response.text[:2000]}"
+                )
+            missing = [text for text in page.expect if text not in response.text]
+            found = [text for text in page.refuse if text in response.text]
+            if missing or found:
+                raise SystemExit(f"{method} {page.path}: missing {missing}, holds {found}")
 
 
 LATENCY_50 = re.compile(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-# Appends a number, new at every request, to the URL's path and query.
-NUMBERING_SCRIPT = """
-local counter = 0
-request = function()
-  counter = counter + 1
-  return wrk.format(nil, wrk.path .. counter)
-end
-"""
-
-
-def wrk_median_ms(url: str, cookie: str, seconds: int, *, numbered: bool = False) -> float:
-    script = []
-    if numbered:
-        script_file = harness.BENCH_DIR / ".cache" / "numbered.lua"
-        script_file.parent.mkdir(parents=True, exist_ok=True)
-        script_file.write_text(NUMBERING_SCRIPT)
-        script = ["-s", str(script_file)]
+def wrk_median_ms(base_url: str, page: Page, cookie: str, seconds: int, scratch: Path) -> float:
+    url = base_url + page.path
+    if page.numbered:
+        script = ["-s", str(NUMBERED_SCRIPT), url]
+    elif page.form is not None:
+        body_file = scratch / "form-body"
+        body_file.write_text(page.form)
+        script = ["-s", str(POST_SCRIPT), url, "--", str(body_file)]
+    else:
+        script = [url]
+    headers = [
+        arg for name, value in page.headers(cookie).items() for arg in ("-H", f"{name}: {value}")
+    ]
     done = subprocess.run(
         [
             "wrk",
@@ -261,10 +394,8 @@ def wrk_median_ms(url: str, cookie: str, seconds: int, *, numbered: bool = False
             f"-t{WRK_THREADS}",
             f"-c{WRK_CONNECTIONS}",
             f"-d{seconds}s",
+            *headers,
             *script,
-            "-H",
-            f"Cookie: {cookie}",
-            url,
         ],
         capture_output=True,
         text=True,

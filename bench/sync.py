@@ -91,31 +91,29 @@ def run_bench(args: argparse.Namespace) -> None:
 def recorded_answer(args: argparse.Namespace) -> Path:
     """The emulator's listIntegrations body for these seed parameters, recorded once."""
     key = f"i{args.integrations}-o{args.objects}-f{args.fields}-s{args.seed}"
-    path = args.cache_dir / f"list-integrations-{key}.json"
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"recording the emulator's answer for {key} (once) ...", file=sys.stderr)
-    with harness.scratch_dir() as scratch:
-        database_url = harness.sqlite_url(scratch / "emulator.db")
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        harness.run_json(
-            [
-                __file__,
-                *("--step", "record", "--out", str(partial)),
-                *("--integrations", str(args.integrations), "--objects", str(args.objects)),
-                *("--fields", str(args.fields), "--seed", str(args.seed)),
-            ],
-            harness.django_env(database_url, emulator=True),
-        )
-        partial.replace(path)
-    return path
+    return harness.recorded(
+        args.cache_dir / f"list-integrations-{key}.json",
+        [
+            __file__,
+            "--step",
+            "record",
+            *("--integrations", str(args.integrations), "--objects", str(args.objects)),
+            *("--fields", str(args.fields), "--seed", str(args.seed)),
+        ],
+    )
 
 
 def record(out: Path, args: argparse.Namespace) -> None:
     harness.setup_django()
+    seed_emulator(args)
+    body = emulator_get(ROUTE)
+    out.write_bytes(body)
+    print(json.dumps({"bytes": len(body)}))
+
+
+def seed_emulator(args: argparse.Namespace, *, installations: int = 3) -> None:
+    """seed_emulator into the (migrated) database of an emulator process, as project bench."""
     from django.core.management import call_command
-    from django.test import Client
 
     call_command("migrate", verbosity=0)
     call_command(
@@ -126,15 +124,21 @@ def record(out: Path, args: argparse.Namespace) -> None:
         objects=args.objects,
         fields=args.fields,
         seed=args.seed,
+        installations=installations,
         stdout=sys.stderr,
     )
+
+
+def emulator_get(route: str) -> bytes:
+    """The body the emulator answers to a GET of `route` (e.g. ROUTE), which must be a 200."""
+    from django.test import Client
+
     response = Client().get(
-        f"/emulator{ROUTE}", headers={"X-Api-Key": API_KEY}, HTTP_HOST="127.0.0.1"
+        f"/emulator{route}", headers={"X-Api-Key": API_KEY}, HTTP_HOST="127.0.0.1"
     )
     if response.status_code != 200:
-        raise SystemExit(f"the emulator answered HTTP {response.status_code}")
-    out.write_bytes(response.content)
-    print(json.dumps({"bytes": len(response.content)}))
+        raise SystemExit(f"the emulator answered HTTP {response.status_code} to GET {route}")
+    return response.content
 
 
 def measure_raw_fetch(base_url: str, *, runs: int) -> float:

@@ -36,6 +36,7 @@ from integrations.ampersand.manifest import (
     ValidationIssue,
     build_manifest_yaml,
     load_catalog,
+    plain_json,
     validate_manifest,
 )
 from integrations.diff import IntegrationDiff, diff_contents
@@ -776,10 +777,17 @@ class Draft(models.Model):
     base_snapshot = models.ForeignKey(
         Snapshot, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The issues of `amp_yaml()` (see `read_text`), found as each change is saved, so that the
+    # pages showing the draft need not validate it again; None: saved before they were kept.
+    issues = models.JSONField(null=True, blank=True, editable=False)
+    # Whether `content` holds all `text` says (set as the text is taken); None: not known.
+    text_read = models.BooleanField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DraftQuerySet.as_manager()
+    # The amp.yaml whose issues `issues` holds, when this instance found them.
+    _issues_of: str | None = None
 
     class Meta:
         ordering = ["-updated_at"]
@@ -789,6 +797,32 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}'s draft of {self.integration}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.text:
+            self._keep_issues("", self.content_issues())
+        elif self.text != self._issues_of:
+            self._keep_issues(self.text, self.read_text(self.text)[1])
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "issues"}
+        super().save(*args, **kwargs)
+
+    def _keep_issues(self, text: str, issues: list[ValidationIssue]) -> None:
+        self.issues = [issue.as_json() for issue in issues]
+        self._issues_of = text
+
+    def found_issues(self) -> list[ValidationIssue]:
+        """The issues of the draft's amp.yaml, as found when it was saved."""
+        if self.issues is None:
+            return self.read_text(self.text)[1] if self.text else self.content_issues()
+        return [ValidationIssue.from_json(issue) for issue in self.issues]
+
+    def content_issues(self) -> list[ValidationIssue]:
+        """The issues of `content` (a form's change, no text typed): checked as the document its
+        amp.yaml would declare, without writing and parsing that amp.yaml."""
+        document = {"specVersion": self.spec_version, "integrations": [plain_json(self.content)]}
+        catalog = known_catalog(self.integration.project.base_url)
+        return list(validate_manifest(document, catalog=catalog).issues)
 
     @classmethod
     def start(cls, integration: Integration, user: Any) -> Draft:
@@ -840,8 +874,10 @@ class Draft(models.Model):
         """
         content, issues = self.read_text(text, catalog=catalog)
         self.text = text
+        self.text_read = content is not None
         if content is not None:
             self.content = content
+        self._keep_issues(text, issues)
         self.save()
         return issues
 
@@ -849,8 +885,10 @@ class Draft(models.Model):
         self, text: str, *, catalog: Catalog | None = None
     ) -> tuple[dict[str, Any] | None, list[ValidationIssue]]:
         """The content `text` declares for this draft (None: none), and its issues: the
-        validator's (by `catalog`, default the bundled one), and one more when the text cannot
-        be this integration's."""
+        validator's (by `catalog`, default the provider catalog the project knows), and one more
+        when the text cannot be this integration's."""
+        if catalog is None:
+            catalog = known_catalog(self.integration.project.base_url)
         result = validate_manifest(text, catalog=catalog)
         issues = list(result.issues)
         content = self.content_of(result.manifest)
@@ -880,6 +918,8 @@ class Draft(models.Model):
         """Whether `content` holds all the typed text says, so a form may rewrite the text."""
         if not self.text:
             return True
+        if self.text_read is not None:
+            return self.text_read
         return self.content_of(validate_manifest(self.text).manifest) == self.content
 
     def set_content(self, content: dict[str, Any]) -> None:

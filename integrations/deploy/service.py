@@ -98,7 +98,7 @@ def deploy(
         "amp_yaml": amp_yaml,
         "destructive": destructive,
         "base_revisions": dict(base_revisions),
-        "issues": [issue_as_json(issue) for issue in issues],
+        "issues": [issue.as_json() for issue in issues],
         "idempotency_key": idempotency_key,
     }
     if any(issue.severity is Severity.ERROR for issue in issues):
@@ -309,17 +309,6 @@ def _remote_summary(project: Project, conflict: dict[str, Any], remote: dict[str
     if base is None:
         return "created at Ampersand" if conflict["base"] is None else "changed at Ampersand"
     return diff_contents(base.content, raw["latestRevision"]["content"]).summary_line()
-
-
-def issue_as_json(issue: ValidationIssue) -> dict[str, Any]:
-    return {
-        "severity": str(issue.severity),
-        "rule": issue.rule,
-        "path": issue.path,
-        "message": issue.message,
-        "line": issue.line,
-        "column": issue.column,
-    }
 
 
 def problem_fields(error: AmpersandError) -> dict[str, Any]:

@@ -19,7 +19,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 
 from integrations.access import get_integration_for_user, get_project_for_user
 from integrations.ampersand.manifest import build_manifest_yaml
@@ -306,5 +308,15 @@ def yaml_download(text: str, filename: str) -> HttpResponse:
 
 
 def numbered_lines(amp_yaml: str, marked: Iterable[int | None]) -> dict[str, Any]:
-    """What `_amp_yaml_lines.html` shows: the lines, and those an issue points at."""
-    return {"lines": amp_yaml.splitlines(), "marked": {line for line in marked if line}}
+    """What `_amp_yaml_lines.html` shows: a row per line, an anchor each, marked where an issue
+    points. Built here with one escape of the whole text: a template loop over the 1,500 lines
+    of a large integration took 30 ms, this takes 1."""
+    marks = {line for line in marked if line}
+    rows = []
+    for number, line in enumerate(escape(amp_yaml).splitlines(), start=1):
+        mark = ' class="marked"' if number in marks else ""
+        rows.append(
+            f'<tr id="amp-yaml-line-{number}"{mark}><td class="line-no">{number}</td>'
+            f'<td><pre dir="ltr"><bdi>{line}</bdi></pre></td></tr>\n'
+        )
+    return {"amp_yaml_rows": mark_safe("".join(rows))}  # noqa: S308 (the text is escaped above)

@@ -84,11 +84,6 @@ def _catalog(integration: Integration) -> Catalog:
     return known_catalog(integration.project.base_url, version=integration.catalog_version)
 
 
-def _draft_issues(draft: Draft, catalog: Catalog) -> list[ValidationIssue]:
-    """The draft's issues by Ampersand's rules, with the project's provider catalog."""
-    return draft.read_text(draft.amp_yaml(), catalog=catalog)[1]
-
-
 def _integration_form(
     integration: Integration, draft: Draft, catalog: Catalog, data: Any = None
 ) -> IntegrationForm:
@@ -114,18 +109,24 @@ def _editor_context(
     catalog = _catalog(integration)
     provider = str(draft.content.get("provider", ""))
     module = str(draft.content.get("module", "") or "") or None
-    issues = _draft_issues(draft, catalog) if draft.pk else []
+    issues = draft.found_issues() if draft.pk else []
     objects = read_objects(draft.content)
     name_form = extra.pop("name_form", None) or _integration_form(integration, draft, catalog)
     integration_fields, integration_slot = name_form.slots(issues)
+    yaml_view = request.GET.get("view") == "yaml"
+    # The amp.yaml is written only for its own view (a long integration's takes a while);
+    # built from a form's change, it is read again there for its issues' lines.
+    text = draft.amp_yaml() if yaml_view else ""
+    if yaml_view and draft.pk and not draft.text:
+        issues = draft.read_text(text)[1]
     context = {
         "integration": integration,
         "draft": draft,
         "others": Draft.objects.of(integration).exclude(user=request.user),
         "remote_changed": draft.pk is not None and draft.remote_changed(),
         "forms_usable": draft.text_follows_content(),
-        "view": "yaml" if request.GET.get("view") == "yaml" else "forms",
-        "text_form": DraftTextForm(initial={"text": draft.amp_yaml()}),
+        "view": "yaml" if yaml_view else "forms",
+        "text_form": DraftTextForm(initial={"text": text}) if yaml_view else None,
         "name_form": name_form,
         "integration_fields": integration_fields,
         "integration_slot": integration_slot,
@@ -308,7 +309,7 @@ def _to_editor(request: HttpRequest, integration: Integration) -> HttpResponse:
 def _card_context(
     integration: Integration, draft: Draft, editor: ReadObjectEditor
 ) -> dict[str, Any]:
-    issues = _draft_issues(draft, _catalog(integration)) if draft.pk else []
+    issues = draft.found_issues() if draft.pk else []
     slots = editor.slots(issues)
     backfill = ("backfill", "backfill_days")
     return {
@@ -361,7 +362,7 @@ def _slots_response(
 ) -> HttpResponse:
     """Only the card's or section's issue slots, out of band: the inputs stay as the user
     has them."""
-    issues = _draft_issues(draft, _catalog(integration)) if draft.pk else []
+    issues = draft.found_issues() if draft.pk else []
     context = {
         "integration": integration,
         "draft": draft,
@@ -426,7 +427,7 @@ def _edit_section(request: HttpRequest, pk: int, editor_class: type[SectionEdito
         return _slots_response(request, integration, draft, saved, saved_at=True)
     if request.htmx:
         return _slots_response(request, integration, draft, editor)
-    issues = _draft_issues(draft, catalog) if draft.pk else []
+    issues = draft.found_issues() if draft.pk else []
     extra = {editor_class.context_name: editor.view(issues)}
     context = _editor_context(request, integration, draft, **extra)
     return render(request, "integrations/editor.html", context, status=400)
@@ -463,7 +464,7 @@ def _section_response(
     """The section redrawn from the draft, in place of the one on the page."""
     catalog = _catalog(integration)
     editor = _section_editor(editor_class, integration, draft, catalog)
-    issues = _draft_issues(draft, catalog) if draft.pk else []
+    issues = draft.found_issues() if draft.pk else []
     context = {
         "integration": integration,
         "draft": draft,

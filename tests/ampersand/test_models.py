@@ -212,6 +212,23 @@ def test_raw_is_the_exact_input_and_cannot_be_changed_through_the_model():
     assert integration.latest_revision.content.raw == body["latestRevision"]["content"]
 
 
+def test_raw_copies_nested_objects_and_lists_and_keeps_every_json_value_exactly():
+    body = integration_body(
+        future={"big": 2**70, "nan": float("nan"), "text": "\ud800", "list": [1]}
+    )
+    integration = Integration.model_validate(copy.deepcopy(body))
+
+    first = integration.raw
+    first["latestRevision"]["content"]["read"]["objects"].clear()
+    first["future"]["list"].append(2)
+    second = integration.raw
+
+    assert second["latestRevision"] == body["latestRevision"]
+    assert second["future"]["list"] == [1]
+    assert (second["future"]["big"], second["future"]["text"]) == (2**70, "\ud800")
+    assert second["future"]["nan"] != second["future"]["nan"]  # still NaN
+
+
 def test_models_are_frozen():
     project = Project.model_validate(PROJECT_BODY)
 

@@ -10,6 +10,7 @@ import pytest
 
 from integrations.ampersand.manifest import (
     Severity,
+    ValidationIssue,
     ValidationResult,
     load_catalog,
     validate_manifest,
@@ -334,3 +335,10 @@ def test_issues_are_capped():
     result = validate_manifest(manifest(f"read:\n  objects:\n{objects}"))
 
     assert len(result.issues) == 100
+
+
+def test_an_issue_read_back_from_its_json_is_the_same_issue():
+    unreadable = validate_manifest("specVersion: 1.0.0\nintegrations: [\n").issues
+    issues = [*unreadable, ValidationIssue(Severity.NOTE, "a-rule", "manifest", "no position")]
+
+    assert [ValidationIssue.from_json(issue.as_json()) for issue in issues] == issues

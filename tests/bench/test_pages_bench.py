@@ -36,3 +36,22 @@ def test_median_latency_is_read_in_milliseconds_whatever_unit_wrk_chose(reported
 
 def test_the_other_percentiles_are_not_taken_for_the_median():
     assert pages.LATENCY_50.search(WRK_REPORT.format(median="")) is None
+
+
+def test_the_autosave_is_posted_as_an_htmx_form_and_pages_are_got_with_the_cookie_alone():
+    autosave = pages.Page("/integrations/1/edit/autosave/", form="text=a", htmx=True)
+
+    assert autosave.headers("sessionid=s") == {
+        "Cookie": "sessionid=s",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "HX-Request": "true",
+    }
+    assert pages.Page("/integrations/").headers("sessionid=s") == {"Cookie": "sessionid=s"}
+    assert pages.POST_SCRIPT.is_file()
+    assert pages.NUMBERED_SCRIPT.is_file()
+
+
+def test_the_csrf_token_is_read_from_a_form_as_django_writes_it():
+    html = '<form><input type="hidden" name="csrfmiddlewaretoken" value="abc123XYZ"></form>'
+
+    assert pages.CSRF_FIELD.search(html)[1] == "abc123XYZ"

@@ -22,6 +22,7 @@ from integrations.models import (
     store_catalog,
 )
 from integrations.services import client_for, sync_project
+from integrations.views.deploys import numbered_lines
 from tests.integrations.conftest import connected_project, seed_remote
 
 
@@ -148,6 +149,16 @@ def test_a_viewer_can_neither_see_nor_use_restore(viewer_client, project, editor
     assert "/restore/" not in history
 
 
+def test_the_amp_yaml_lines_are_escaped_numbered_and_marked_where_an_issue_points():
+    rows = str(numbered_lines('name: "<b>&\'"\n  x: 1\n', [2, None, 7])["amp_yaml_rows"])
+
+    assert rows.count("<tr ") == 2
+    assert '<tr id="amp-yaml-line-1"><td class="line-no">1</td>' in rows
+    assert "<bdi>name: &quot;&lt;b&gt;&amp;&#x27;&quot;</bdi>" in rows
+    assert '<tr id="amp-yaml-line-2" class="marked">' in rows
+    assert "<bdi>  x: 1</bdi>" in rows
+
+
 # --- Import --------------------------------------------------------------------------------------
 
 
@@ -248,9 +259,12 @@ def test_an_import_confirmed_with_text_no_paste_could_hold_is_refused_not_stored
     assert not DeployRecord.objects.exists()
 
 
-@pytest.mark.parametrize("escape", ["\\ud800", "\\0"])
+# A lone surrogate's escape is not YAML that libyaml reads (nor go-yaml, its port).
+@pytest.mark.parametrize(
+    ("escape", "rule"), [("\\ud800", "yaml-syntax"), ("\\0", "string-control-characters")]
+)
 def test_import_of_a_name_no_database_can_hold_is_previewed_with_its_error(
-    project, editor_client, escape
+    project, editor_client, escape, rule
 ):
     # Found by the deploy properties: the preview looked the name up, a 500 on PostgreSQL.
     text = f'specVersion: "1.0.0"\nintegrations:\n- name: "a{escape}"\n  provider: x\n'
@@ -258,7 +272,7 @@ def test_import_of_a_name_no_database_can_hold_is_previewed_with_its_error(
     answer = editor_client.post(f"/projects/{project.pk}/import/", {"text": text})
 
     assert answer.status_code == 200
-    assert "string-control-characters" in answer.content.decode()
+    assert rule in answer.content.decode()
 
 
 def test_a_failed_import_can_be_reopened_with_its_text(project, editor, editor_client):

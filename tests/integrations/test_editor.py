@@ -196,6 +196,56 @@ def test_the_form_refuses_to_rewrite_unreadable_text_which_is_kept(project, edit
     assert "displayName" not in draft.content or draft.content["displayName"] != "New name"
 
 
+def test_a_draft_keeps_the_issues_found_when_it_was_saved_and_the_editor_shows_them(
+    project, editor, editor_client, monkeypatch
+):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "integrations: ["}, **HTMX)
+    draft = Draft.objects.get(user=editor)
+    assert [issue["rule"] for issue in draft.issues] == ["yaml-syntax"]
+
+    def no_validation(*args, **kwargs):
+        raise AssertionError("the editor validated the draft again")
+
+    monkeypatch.setattr("integrations.models.validate_manifest", no_validation)
+    forms = editor_client.get(urls(integration)["edit"]).content.decode()
+    page = editor_client.get(urls(integration)["yaml"]).content.decode()
+
+    assert "yaml-syntax" in forms
+    assert "cannot read" in forms  # the forms wait until the text reads again
+    assert "yaml-syntax" in page
+    assert re.search(r"line \d+", page)
+
+
+def test_every_save_of_a_draft_finds_its_issues_again(project, editor):
+    integration = reading(project)
+    draft = Draft.start(integration, editor)
+    draft.take_amp_yaml("integrations: [")
+
+    draft.set_content({**draft.content, "displayName": "Back to the content"})
+
+    assert draft.found_issues() == Draft.objects.get().found_issues()
+    assert "yaml-syntax" not in [issue.rule for issue in draft.found_issues()]
+    def without_place(issues):
+        return [(i.severity, i.rule, i.path, i.message) for i in issues]
+
+    # Built from the content, checked as a document: the same issues, with no line to give.
+    assert without_place(draft.found_issues()) == without_place(
+        draft.read_text(draft.amp_yaml())[1]
+    )
+
+
+def test_a_draft_saved_before_issues_were_kept_has_them_found_when_shown(project, editor):
+    integration = reading(project)
+    draft = Draft.start(integration, editor)
+    draft.take_amp_yaml("integrations: [")
+    Draft.objects.update(issues=None)
+
+    [issue] = Draft.objects.get().found_issues()
+
+    assert issue.rule == "yaml-syntax"
+
+
 def test_discarding_deletes_only_my_draft(project, editor, editor_client, teammate_client):
     integration = reading(project)
     editor_client.post(urls(integration)["autosave"], {"text": "mine"}, **HTMX)

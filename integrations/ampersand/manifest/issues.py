@@ -26,6 +26,28 @@ class ValidationIssue:
     line: int | None = None
     column: int | None = None
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "severity": str(self.severity),
+            "rule": self.rule,
+            "path": self.path,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ValidationIssue:
+        """The issue `as_json` gave."""
+        return cls(
+            Severity(data["severity"]),
+            data["rule"],
+            data["path"],
+            data["message"],
+            data.get("line"),
+            data.get("column"),
+        )
+
 
 @dataclass(frozen=True)
 class ValidationResult:
