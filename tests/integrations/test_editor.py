@@ -226,6 +226,7 @@ def test_every_save_of_a_draft_finds_its_issues_again(project, editor):
 
     assert draft.found_issues() == Draft.objects.get().found_issues()
     assert "yaml-syntax" not in [issue.rule for issue in draft.found_issues()]
+
     def without_place(issues):
         return [(i.severity, i.rule, i.path, i.message) for i in issues]
 
