@@ -40,8 +40,26 @@ class IsolationChecker(HTMLParser):
         if RLO not in data:
             return
         self.seen += 1
+        if self.stack and self.stack[-1][0] == "title":
+            # A title holds no markup: its remote strings must be directional isolates.
+            if not isolated_by_characters(data):
+                self.unisolated.append(f"title: {data!r}")
+            return
         if not any(isolating or tag in TEXT_ONLY for tag, isolating in self.stack):
             self.unisolated.append(f"{' > '.join(tag for tag, _ in self.stack)}: {data!r}")
+
+
+def isolated_by_characters(text: str) -> bool:
+    """Whether every U+202E of `text` is inside an isolate (U+2066-U+2068 ... U+2069)."""
+    depth = 0
+    for char in text:
+        if char in "\u2066\u2067\u2068":
+            depth += 1
+        elif char == "\u2069":
+            depth = max(0, depth - 1)
+        elif char == RLO and depth == 0:
+            return False
+    return True
 
 
 def assert_isolated(response) -> None:
