@@ -7,11 +7,12 @@ Two readings of it live here: `schema_errors` (types, enums, required keys, rang
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path as FilePath
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError, validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -98,9 +99,45 @@ def _validator() -> Draft202012Validator:
 
 
 def schema_errors(document: object) -> Iterator[ValidationError]:
-    """Where `document` breaks the published schema, in document order."""
+    """Where `document` breaks the published schema, in document order.
+
+    A document the compiled check accepts has none, and is not walked again: that check is
+    about 18x as fast as `jsonschema` (4 ms against 76 ms for 30 objects of 40 fields) and most
+    documents, saved as they are typed, are valid. Every error still comes from `jsonschema`.
+    """
+    if _fast_accepts(document):
+        return
     errors = _validator().iter_errors(document)
     yield from sorted(errors, key=lambda error: [str(part) for part in error.path])
+
+
+@cache
+def _compiled() -> Callable[[object], object]:
+    return fastjsonschema.compile(
+        {"components": {"schemas": _schemas()}, "$ref": "#/components/schemas/Manifest"}
+    )
+
+
+def _fast_accepts(document: object) -> bool:
+    # fastjsonschema counts 5.0 as an integer, as JSON Schema does; the platform does not, and
+    # the schema has no other numbers: a document holding a float goes to `jsonschema`.
+    if _holds_float(document):
+        return False
+    try:
+        _compiled()(document)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def _holds_float(value: object) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_float(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_float(item) for item in value)
+    return False
 
 
 def _schema_named(node: dict[str, Any]) -> dict[str, Any]:
