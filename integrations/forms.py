@@ -715,12 +715,14 @@ class ReadObjectSlots:
     rows: list[Slot]
     lists: Slot
     general: Slot
+    add: Slot
 
     def __iter__(self) -> Iterator[Slot]:
         yield from self.settings.values()
         yield from self.rows
         yield self.lists
         yield self.general
+        yield self.add
 
 
 class ReadObjectEditor:
@@ -817,7 +819,13 @@ class ReadObjectEditor:
             errors=list(self.settings.non_field_errors()) if self.settings.is_bound else [],
             issues=[issue for rest in placed.values() for issue in rest],
         )
-        return ReadObjectSlots(settings, rows, lists, general)
+        add = Slot(
+            id=f"{self.id}-add",
+            errors=list(self.add_field.errors.get("new_field", []))
+            if self.add_field.is_bound
+            else [],
+        )
+        return ReadObjectSlots(settings, rows, lists, general, add)
 
 
 # --- New integration ----------------------------------------------------------------------------

@@ -253,3 +253,14 @@ def test_every_error_rule_is_shown_by_the_forms_with_the_validators_message(
             assert issue.message in shown, (rule, issue)
         shown_rules.update(issue.rule for issue in errors)
     assert len(shown_rules) >= 50, sorted(shown_rules)
+
+
+def test_adding_a_field_without_a_name_says_so_beside_the_input(project, editor_client):
+    integration = reading(project)
+    fields = {**open_card(editor_client, integration), "action": "add-field", "r0n-new_field": ""}
+
+    html = editor_client.post(object_url(integration), fields, **HTMX).content.decode()
+
+    slot = re.search(r'<div id="read-0-add"[^>]*hx-swap-oob="true"[^>]*>(.*?)</div>', html, re.S)
+    assert slot is not None
+    assert "Type or pick the field to add." in slot.group(1)
