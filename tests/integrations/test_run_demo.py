@@ -162,3 +162,38 @@ def test_two_demo_setups_never_share_a_password(db, django_user_model):
     first = Command().ensure_demo_user(project)
     django_user_model.objects.all().delete()
     assert Command().ensure_demo_user(project) != first
+
+
+def test_a_second_signal_while_stopping_still_stops_everything(tmp_path):
+    """A Ctrl-C pressed twice, or make's TERM and then the terminal's: the cleanup finishes."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AMPERSAND_"))},
+        "AMPERSAND_EMULATOR": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
+    demo = subprocess.Popen(
+        [*manage, "run_demo", "--port", str(port), "--integrations", "3"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        read_until(demo, r"Press Ctrl-C", timeout=120)
+        demo.send_signal(signal.SIGTERM)
+        for _ in range(20):  # more, while it stops the task worker and the web server
+            time.sleep(0.05)
+            if demo.poll() is None:
+                demo.send_signal(signal.SIGINT)
+    finally:
+        demo.wait(timeout=40)
+
+    deadline = time.monotonic() + 10
+    while processes_with_env(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with_env(str(tmp_path)) == []

@@ -81,6 +81,10 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping.")
         finally:
+            # A second Ctrl-C or TERM (pressed twice, or make's then the terminal's) must not
+            # cut the cleanup short and leave the server running.
+            for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(stop_signal, signal.SIG_IGN)
             self.stop(worker)
             self.stop(server)
 
