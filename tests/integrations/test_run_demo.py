@@ -108,8 +108,8 @@ def test_run_demo_serves_the_synced_demo_runs_tasks_and_stops_on_ctrl_c(tmp_path
         httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
 
 
-def test_run_demo_stops_everything_it_started_on_sigterm(tmp_path):
-    port = free_port()
+def start_demo(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    """`manage.py run_demo` on a free port, its database and processes marked by `tmp_path`."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AMPERSAND_"))},
         "AMPERSAND_EMULATOR": "1",
@@ -118,14 +118,26 @@ def test_run_demo_stops_everything_it_started_on_sigterm(tmp_path):
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
-    demo = subprocess.Popen(
-        [*manage, "run_demo", "--port", str(port), "--integrations", "3"],
+    return subprocess.Popen(
+        [*manage, "run_demo", "--port", str(free_port()), *extra],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def assert_all_stopped(tmp_path: Path) -> None:
+    """No process `start_demo` started for `tmp_path` is left, after at most 10 s."""
+    deadline = time.monotonic() + 10
+    while processes_with_env(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with_env(str(tmp_path)) == []
+
+
+def test_run_demo_stops_everything_it_started_on_sigterm(tmp_path):
+    demo = start_demo(tmp_path, "--integrations", "3")
     try:
         read_until(demo, r"Press Ctrl-C", timeout=120)
         assert len(processes_with_env(str(tmp_path))) >= 3
@@ -133,10 +145,7 @@ def test_run_demo_stops_everything_it_started_on_sigterm(tmp_path):
         demo.send_signal(signal.SIGTERM)
         demo.wait(timeout=30)
 
-    deadline = time.monotonic() + 10
-    while processes_with_env(str(tmp_path)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert processes_with_env(str(tmp_path)) == []
+    assert_all_stopped(tmp_path)
 
 
 def test_demo_account_gets_a_random_password_once(db, django_user_model):
@@ -166,23 +175,7 @@ def test_two_demo_setups_never_share_a_password(db, django_user_model):
 
 def test_a_second_signal_while_stopping_still_stops_everything(tmp_path):
     """A Ctrl-C pressed twice, or make's TERM and then the terminal's: the cleanup finishes."""
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AMPERSAND_"))},
-        "AMPERSAND_EMULATOR": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "PYTHONUNBUFFERED": "1",
-    }
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True)
-    demo = subprocess.Popen(
-        [*manage, "run_demo", "--port", str(port), "--integrations", "3"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    demo = start_demo(tmp_path, "--integrations", "3")
     try:
         read_until(demo, r"Press Ctrl-C", timeout=120)
         demo.send_signal(signal.SIGTERM)
@@ -193,7 +186,4 @@ def test_a_second_signal_while_stopping_still_stops_everything(tmp_path):
     finally:
         demo.wait(timeout=40)
 
-    deadline = time.monotonic() + 10
-    while processes_with_env(str(tmp_path)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert processes_with_env(str(tmp_path)) == []
+    assert_all_stopped(tmp_path)
