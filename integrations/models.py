@@ -912,6 +912,8 @@ class Draft(models.Model):
         content = declared[0]
         if not isinstance(content, dict) or content.get("name") != self.integration.name:
             return None
+        if _holds_nul(content):
+            return None  # PostgreSQL's JSON cannot hold U+0000; the validator names it
         return content
 
     def text_follows_content(self) -> bool:
@@ -941,6 +943,16 @@ class Draft(models.Model):
         self.content = content
         self.text = ""
         self.save()
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 class ProviderCatalog(models.Model):

@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 import pytest
+from django.core.signals import request_started
 
 from emulator.faults import FaultSyntaxError, parse_fault_plan
 from emulator.models import Destination
@@ -26,14 +27,23 @@ def api(emulator_api):
 
 @pytest.fixture
 def served_faults():
+    """The faults served to requests this test made: one an earlier test left waiting (a
+    timeout fault's late answer) started before it, and is not counted."""
     faults: list[str | None] = []
+    started: set[int] = set()
 
-    def record(sender, fault, **kwargs):
-        faults.append(fault)
+    def note_start(sender, environ, **kwargs):
+        started.add(id(environ))
 
+    def record(sender, request, fault, **kwargs):
+        if id(request.META) in started:
+            faults.append(fault)
+
+    request_started.connect(note_start, weak=False)
     response_served.connect(record, weak=False)
     yield faults
     response_served.disconnect(record)
+    request_started.disconnect(note_start)
 
 
 # --- the switch's syntax -----------------------------------------------------------------------

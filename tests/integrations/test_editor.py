@@ -12,7 +12,7 @@ from django.test import Client
 
 from emulator.models import Installation as RemoteInstallation
 from emulator.models import Integration as RemoteIntegration
-from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.ampersand.manifest import build_manifest_yaml, validate_manifest
 from integrations.models import DeployRecord, Draft, Membership, Snapshot
 from integrations.services import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
@@ -537,3 +537,24 @@ def test_the_merge_waits_until_the_typed_text_can_be_read(
     draft = Draft.objects.get(user=editor)
     assert draft.text == typed
     assert draft.base_snapshot_id != integration.snapshots.latest().pk
+
+
+def test_a_nul_escape_typed_in_the_amp_yaml_is_kept_as_text_not_as_content(
+    project, editor, editor_client
+):
+    """PostgreSQL's JSON cannot hold U+0000: such text is kept as typed, its content is not
+    followed, and the validator says why."""
+    integration = reading(project)
+    typed = re.sub(
+        r"(objectName: )(\w+)", r'\1"\2\\u0000"', with_backfill(integration, 45), count=1
+    )
+    parsed = validate_manifest(typed).manifest
+    assert parsed["integrations"][0]["read"]["objects"][0]["objectName"].endswith("\x00")
+
+    answer = editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+
+    assert answer.status_code == 200
+    draft = Draft.objects.get(user=editor)
+    assert draft.text == typed
+    assert draft.content == integration.latest_snapshot.content
+    assert not draft.text_follows_content()

@@ -9,7 +9,7 @@ import re
 import yaml
 from django.test import Client
 
-from integrations.ampersand.manifest import Severity, validate_manifest
+from integrations.ampersand.manifest import Severity, build_manifest_yaml, validate_manifest
 from integrations.models import Draft
 from tests.ampersand.validator_cases import CASES
 from tests.integrations.test_editor import HTMX, project, reading, seeded  # noqa: F401
@@ -234,12 +234,10 @@ def test_every_error_rule_is_shown_by_the_forms_with_the_validators_message(
         if severity != Severity.ERROR or not isinstance(entries, list) or len(entries) != 1:
             continue  # not one integration: no draft can hold it
         content = {**entries[0], "name": integration.name}
-        Draft.objects.update_or_create(
-            integration=integration,
-            user=editor,
-            defaults={"content": content, "text": "", "base_snapshot": integration.latest_snapshot},
-        )
-        draft = Draft.objects.get(user=editor)
+        Draft.objects.filter(user=editor).delete()
+        draft = Draft.start(integration, editor)
+        # As typed in the amp.yaml view; the forms show what that text says.
+        draft.take_amp_yaml(build_manifest_yaml([content]))
         errors = [
             issue
             for issue in validate_manifest(draft.amp_yaml()).issues
