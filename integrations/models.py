@@ -34,6 +34,7 @@ from integrations.ampersand.manifest import (
     Catalog,
     Severity,
     ValidationIssue,
+    ValidationResult,
     build_manifest_yaml,
     load_catalog,
     plain_json,
@@ -777,8 +778,9 @@ class Draft(models.Model):
     base_snapshot = models.ForeignKey(
         Snapshot, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # The issues of `amp_yaml()` (see `read_text`), found as each change is saved, so that the
-    # pages showing the draft need not validate it again; None: saved before they were kept.
+    # The issues of `amp_yaml()` (see `read_text`), found once per change, so that the pages
+    # showing the draft need not validate it again; None: not found yet (a text kept as typed
+    # by `keep_text`, read by `catch_up`).
     issues = models.JSONField(null=True, blank=True, editable=False)
     # Whether `content` holds all `text` says (set as the text is taken); None: not known.
     text_read = models.BooleanField(null=True, editable=False)
@@ -816,6 +818,15 @@ class Draft(models.Model):
         if self.issues is None:
             return self.read_text(self.text)[1] if self.text else self.content_issues()
         return [ValidationIssue.from_json(issue) for issue in self.issues]
+
+    def kept_reading(self) -> ValidationResult | None:
+        """What validating the typed text gives, as kept when it was read (`take_amp_yaml`,
+        `catch_up`): the integration it declares and its issues, lines included. None unless
+        the text was read as this integration (a form's change has no text to read)."""
+        if not (self.text and self.text_read and self.issues is not None):
+            return None
+        manifest = {"specVersion": self.spec_version, "integrations": [self.content]}
+        return ValidationResult(manifest=manifest, issues=self.found_issues())
 
     def content_issues(self) -> list[ValidationIssue]:
         """The issues of `content` (a form's change, no text typed): checked as the document its
@@ -880,6 +891,33 @@ class Draft(models.Model):
         self._keep_issues(text, issues)
         self.save()
         return issues
+
+    def keep_text(self, text: str) -> None:
+        """Keep `text` as typed, at once: what it declares and its issues are read afterwards
+        (`catch_up`), so that saving as the user types never waits on the validator."""
+        self.text = text
+        self.issues = None
+        self.text_read = None
+        self._issues_of = text  # read later, not by save()
+        self.save()
+
+    def catch_up(self, *, catalog: Catalog | None = None) -> None:
+        """Read a text kept by `keep_text`: keep its issues and, when it reads as this
+        integration, follow it in `content` (as `take_amp_yaml` does). A newer text saved
+        meanwhile is left for its own reading."""
+        if not self.text or self.issues is not None or self.pk is None:
+            return
+        content, issues = self.read_text(self.text, catalog=catalog)
+        values: dict[str, Any] = {
+            "issues": [issue.as_json() for issue in issues],
+            "text_read": content is not None,
+        }
+        if content is not None:
+            values["content"] = content
+        Draft.objects.filter(pk=self.pk, text=self.text).update(**values)
+        for name, value in values.items():
+            setattr(self, name, value)
+        self._issues_of = self.text
 
     def read_text(
         self, text: str, *, catalog: Catalog | None = None

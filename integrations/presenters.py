@@ -173,6 +173,15 @@ def field_rows(obj: Mapping[str, Any]) -> list[FieldRow]:
     ]
 
 
+def field_count(obj: Mapping[str, Any]) -> int:
+    """How many rows `field_rows` gives, without making them."""
+    return sum(
+        isinstance(item, Mapping)
+        for key in ("requiredFields", "optionalFields")
+        for item in _list(obj.get(key))
+    )
+
+
 def _field_rows(fields: Any, *, required: bool) -> Iterator[FieldRow]:
     list_key = "requiredFields" if required else "optionalFields"
     for index, item in enumerate(_list(fields)):

@@ -459,18 +459,27 @@ def _failed_item(raw: dict[str, Any], errors: list[str]) -> dict[str, Any]:
 
 
 DESTINATIONS_CACHE_SECONDS = 60
+# A failure is kept briefly too, so that a page never waits on an API that is down.
+DESTINATIONS_FAILURE_CACHE_SECONDS = 15
+# Pages wait for the destinations: ask once, briefly; a text input stands in otherwise.
+DESTINATIONS_TOTAL_TIMEOUT = 3.0
 
 
-def destination_names(project: Project) -> list[str] | None:
-    """The names of the project's destinations (listDestinations), kept a minute; None when
-    the API cannot be asked or fails, so a form falls back to typing the name."""
+def destination_names(project: Project) -> tuple[list[str] | None, str]:
+    """The names of the project's destinations (listDestinations), kept a minute; or None and
+    why not when the API cannot be asked or fails, so that a form falls back to typing it."""
     key = f"destinations:{project.pk}:{project.base_url}:{project.ampersand_project}"
-    names = cache.get(key)
-    if names is None:
-        try:
-            with closing(client_for(project)) as client:
-                names = sorted(destination.name for destination in client.list_destinations())
-        except (AmpersandError, ApiKeyUnavailable):
-            return None
-        cache.set(key, names, DESTINATIONS_CACHE_SECONDS)
-    return names
+    known = cache.get(key)
+    if known is not None:
+        return known
+    try:
+        with client_for(project, total_timeout=DESTINATIONS_TOTAL_TIMEOUT, max_retries=1) as client:
+            known = sorted(destination.name for destination in client.list_destinations()), ""
+    except (AmpersandError, ApiKeyUnavailable) as error:
+        known = None, str(error)
+    cache.set(
+        key,
+        known,
+        DESTINATIONS_CACHE_SECONDS if known[0] is not None else DESTINATIONS_FAILURE_CACHE_SECONDS,
+    )
+    return known

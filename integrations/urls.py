@@ -30,6 +30,7 @@ urlpatterns = [
     path("<int:pk>/edit/subscribe/", editor.edit_subscribe, name="edit-subscribe"),
     path("<int:pk>/edit/watch-schema/", editor.edit_watch_schema, name="edit-watch-schema"),
     path("<int:pk>/edit/autosave/", editor.autosave, name="autosave"),
+    path("<int:pk>/edit/issues/", editor.draft_issues, name="draft-issues"),
     path("<int:pk>/edit/discard/", editor.discard_draft, name="discard"),
     path("<int:pk>/edit/preview/", editor.preview_draft, name="preview-draft"),
     path("<int:pk>/edit/rebase/", editor.rebase_draft, name="rebase"),

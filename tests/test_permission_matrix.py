@@ -121,6 +121,10 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
         "GET": {**NOT_ALLOWED, "anonymous": 302},
         "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},
     },
+    "integrations/<int:pk>/edit/issues/": {
+        "GET": DEPLOY,
+        "POST": {**NOT_ALLOWED, "anonymous": 302},
+    },
     "integrations/<int:pk>/edit/discard/": {
         "GET": {**NOT_ALLOWED, "anonymous": 302},
         "POST": {**DEPLOY, "editor": 302, "ops": 302, "superuser": 302},

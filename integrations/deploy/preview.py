@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from integrations.ampersand.manifest import (
     ValidationIssue,
     ValidationResult,
@@ -85,10 +87,16 @@ class Preview:
         return any(preview.is_new or not preview.diff.is_empty for preview in self.integrations)
 
 
-def preview_deploy(project: Project, amp_yaml: str) -> Preview:
-    """What deploying `amp_yaml` to `project` would change, against ampdash's latest versions."""
+def preview_deploy(
+    project: Project, amp_yaml: str, *, reading: ValidationResult | None = None
+) -> Preview:
+    """What deploying `amp_yaml` to `project` would change, against ampdash's latest versions.
+
+    `reading` is what validating `amp_yaml` gives, when it is known (a draft keeps its own,
+    found once as it was saved); otherwise it is validated here.
+    """
     catalog = known_catalog(project.base_url)
-    result = validate_manifest(amp_yaml, catalog=catalog)
+    result = reading or validate_manifest(amp_yaml, catalog=catalog)
     declared = []
     if isinstance(result.manifest, dict) and isinstance(result.manifest.get("integrations"), list):
         declared = _shown(result.manifest["integrations"])
@@ -137,12 +145,20 @@ def preview_deploy(project: Project, amp_yaml: str) -> Preview:
 def _shown(value: Any) -> Any:
     """`value` with each lone surrogate as U+FFFD: a YAML escape ("\\ud800") can make one, and
     no page can show it (the rules refuse it anyway)."""
+    try:
+        orjson.dumps(value)  # refuses a lone surrogate, at C speed
+    except TypeError:
+        return _without_surrogates(value)
+    return value
+
+
+def _without_surrogates(value: Any) -> Any:
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     if isinstance(value, dict):
-        return {_shown(key): _shown(item) for key, item in value.items()}
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_shown(item) for item in value]
+        return [_without_surrogates(item) for item in value]
     return value
 
 

@@ -202,7 +202,8 @@ def _render_preview(
     base_revisions: dict[str, str | None] | None = None,
     carry: forms.Form | None = None,
 ) -> HttpResponse:
-    preview = preview_deploy(project, amp_yaml)
+    reading = draft.kept_reading() if draft is not None else None
+    preview = preview_deploy(project, amp_yaml, reading=reading)
     if form is None:
         form = DeployForm(
             initial={

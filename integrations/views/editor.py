@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from integrations import editing
@@ -50,7 +50,7 @@ from integrations.forms import (
 from integrations.merge import merge_contents
 from integrations.models import DeployRecord, Draft, Integration, Snapshot, known_catalog
 from integrations.permissions import Action
-from integrations.presenters import field_rows
+from integrations.presenters import field_count
 from integrations.services import destination_names
 from integrations.views.deploys import _preview_or_deploy, earlier_deploy
 from integrations.views.history import diff_sections
@@ -62,10 +62,23 @@ def _shown(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def open_draft(integration: Integration, user: Any) -> Draft | None:
+    """The user's open draft of `integration`, its typed text read (`Draft.catch_up`)."""
+    draft = (
+        Draft.objects.filter(integration=integration, user=user)
+        # Its base's revision is shown; that version's JSON only when merging.
+        .select_related("base_snapshot")
+        .defer("base_snapshot__raw")
+        .first()
+    )
+    if draft is not None:
+        draft.catch_up(catalog=_catalog(integration))
+    return draft
+
+
 def users_draft(integration: Integration, user: Any) -> Draft:
     """The user's open draft of `integration`, or a new unsaved one from its latest version."""
-    draft = Draft.objects.filter(integration=integration, user=user).first()
-    return draft or Draft.start(integration, user)
+    return open_draft(integration, user) or Draft.start(integration, user)
 
 
 def _saved(draft: Draft, save: Any) -> Any:
@@ -150,7 +163,7 @@ def _object_summary(index: int, obj: Any, issues: list[ValidationIssue]) -> dict
         "index": index,
         "name": str(obj.get("objectName", "")) or f"object {index + 1}",
         "schedule": describe_cron(obj.get("schedule")) if obj.get("schedule") else "",
-        "fields": len(field_rows(obj)),
+        "fields": field_count(obj),
         "errors": sum(1 for issue in about if issue.severity == Severity.ERROR),
     }
 
@@ -339,7 +352,7 @@ def _card_response(
     editor = ReadObjectEditor(
         index,
         read_objects(draft.content)[index],
-        destinations=destination_names(integration.project),
+        destinations=destination_names(integration.project)[0],
     )
     card = _card_context(integration, draft, editor)
     if not request.htmx:
@@ -393,7 +406,9 @@ def _section_editor(
     offered = catalog.supports(provider, editor_class.catalog_action, module)
     shown = offered or editor_class.present_in(content)
     destinations = (
-        destination_names(integration.project) if shown and editor_class.uses_destinations else None
+        destination_names(integration.project)[0]
+        if shown and editor_class.uses_destinations
+        else None
     )
     return editor_class(content, data=data, destinations=destinations, offered=offered)
 
@@ -478,14 +493,15 @@ def _section_response(
 @login_required
 @require_POST
 def autosave(request: HttpRequest, pk: int) -> HttpResponse:
-    """Store the amp.yaml as typed, valid or not; answer the validator's issues."""
+    """Store the amp.yaml as typed, valid or not, at once; the answer fetches its issues
+    (`draft_issues`), so that a save never waits on the validator."""
     integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
-    draft = users_draft(integration, request.user)
+    draft = Draft.objects.filter(integration=integration, user=request.user).first()
+    draft = draft or Draft.start(integration, request.user)
     form = DraftTextForm(request.POST)
-    issues: list[ValidationIssue] = []
     if form.is_valid():
-        text, catalog = form.cleaned_data["text"], _catalog(integration)
-        issues = _saved(draft, lambda: draft.take_amp_yaml(text, catalog=catalog))
+        text = form.cleaned_data["text"]
+        _saved(draft, lambda: draft.keep_text(text))
     if not request.htmx:
         if form.is_valid():
             messages.success(request, "amp.yaml saved to your draft.")
@@ -495,12 +511,24 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "integration": integration,
         "draft": draft,
-        "issues": issues,
+        "issues": draft.found_issues() if draft.issues is not None else [],
         "saved_at": timezone.now() if form.is_valid() else None,
         "text_errors": form.errors.get("text", []),
         "oob": True,
     }
     return _partials(request, context, "autosave-status")
+
+
+@login_required
+@require_GET
+def draft_issues(request: HttpRequest, pk: int) -> HttpResponse:
+    """The issues of the user's draft, read now if its text was kept unread (after `autosave`)."""
+    integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
+    draft = open_draft(integration, request.user)
+    context = {"integration": integration, "draft": draft, "issues": []}
+    if draft is not None:
+        context["issues"] = draft.found_issues()
+    return render(request, "integrations/editor.html#draft-issues", context)
 
 
 @login_required
@@ -517,7 +545,7 @@ def discard_draft(request: HttpRequest, pk: int) -> HttpResponse:
 def preview_draft(request: HttpRequest, pk: int) -> HttpResponse:
     """The draft's preview, then its deploy, by the one preview-then-deploy step."""
     integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
-    draft = Draft.objects.filter(integration=integration, user=request.user).first()
+    draft = open_draft(integration, request.user)
     if draft is None:
         # A deploy submitted twice: the first closed the draft.
         record = earlier_deploy(integration.project, request.POST)
@@ -541,7 +569,7 @@ def preview_draft(request: HttpRequest, pk: int) -> HttpResponse:
 def rebase_draft(request: HttpRequest, pk: int) -> HttpResponse:
     """The teammate's change and the draft's side by side; the draft moved onto theirs."""
     integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
-    draft = Draft.objects.filter(integration=integration, user=request.user).first()
+    draft = open_draft(integration, request.user)
     if draft is None or not draft.remote_changed():
         return redirect("integrations:edit", pk=integration.pk)
     latest = Snapshot.objects.get(pk=integration.latest_snapshot_id)

@@ -17,17 +17,13 @@ from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 
 from integrations.access import get_project_for_user
-from integrations.ampersand.errors import AmpersandError
 from integrations.forms import NewIntegrationForm
-from integrations.models import DeployRecord, Project, known_catalog
+from integrations.models import DeployRecord, known_catalog
 from integrations.permissions import Action
-from integrations.secrets import ApiKeyUnavailable
-from integrations.services import client_for
+from integrations.services import destination_names
 from integrations.views.deploys import _preview_or_deploy, _render_preview, earlier_deploy
 
 TEMPLATE = "integrations/new_integration.html"
-# The page waits for the destinations: ask once, briefly; a text input stands in otherwise.
-DESTINATIONS_TOTAL_TIMEOUT = 3.0
 
 
 @login_required
@@ -44,7 +40,7 @@ def new_integration(request: HttpRequest, pk: int) -> HttpResponse:
     confirmed = "base_revisions" in request.POST
     if confirmed and (record := earlier_deploy(project, request.POST)):
         return redirect("deploy-record", pk=record.pk)  # a deploy submitted twice
-    destinations, destinations_error = _destination_names(project)
+    destinations, destinations_error = destination_names(project)
     form = NewIntegrationForm(
         request.POST or None,
         initial=_typed(request.GET),
@@ -74,13 +70,3 @@ def new_integration(request: HttpRequest, pk: int) -> HttpResponse:
 def _typed(query: QueryDict) -> dict[str, str]:
     """The form's values in a query string (the preview's way back), as initial values."""
     return {name: query[name] for name in NewIntegrationForm.base_fields if name in query}
-
-
-def _destination_names(project: Project) -> tuple[list[str] | None, Exception | None]:
-    """The names of the project's destinations at Ampersand, or None and why not."""
-    try:
-        with client_for(project, total_timeout=DESTINATIONS_TOTAL_TIMEOUT, max_retries=1) as api:
-            destinations = api.list_destinations()
-    except (AmpersandError, ApiKeyUnavailable) as error:
-        return None, error
-    return sorted(destination.name for destination in destinations), None

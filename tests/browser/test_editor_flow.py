@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -56,6 +57,9 @@ def test_a_backfill_changed_in_the_amp_yaml_is_autosaved_previewed_and_deployed(
 
     # Two CPUs shared by several test runs: the validator may take a while.
     expect(page.locator("#autosave-status")).to_contain_text("Saved to your draft", timeout=15_000)
+    # Saved at once; then read against Ampersand's rules, which moves the content along.
+    expect(page.locator("#draft-issues")).not_to_contain_text("Checking", timeout=15_000)
+    expect(page.locator("#draft-issues")).to_contain_text(re.compile(r"warning|error|No issue"))
     assert Draft.objects.get().content["read"]["objects"][0]["backfill"]["defaultPeriod"] == {
         "days": 23
     }

@@ -104,6 +104,27 @@ def test_key_order_does_not_matter() -> None:
     assert diff_contents(old, reordered).is_empty
 
 
+@pytest.mark.parametrize(
+    ("old_value", "new_value", "changed"),
+    [
+        (True, 1, True),  # true is not 1 in JSON
+        (1, 1.0, False),  # one number, written two ways
+        ([1, {"a": 1, "b": None}], [1, {"b": None, "a": 1}], False),
+        ([1, 2], (1, 2), False),
+        (None, float("nan"), True),  # orjson writes NaN as null too
+        (None, float("inf"), True),
+        ({"1": "x"}, {1: "x"}, True),  # a YAML key may be a number
+        ("\ud800", "\ud800", False),  # a lone surrogate from a YAML escape
+        ("\ud800", "\udc00", True),
+    ],
+)
+def test_sameness_is_json_sameness(old_value: Any, new_value: Any, changed: bool) -> None:
+    old = with_read(read_object(delivery={"pageSize": {"x": old_value}}))
+    new = with_read(read_object(delivery={"pageSize": {"x": new_value}}))
+
+    assert diff_contents(old, new).is_empty is not changed
+
+
 def test_reordering_objects_and_fields_is_not_a_change() -> None:
     old = with_read(
         read_object("account", requiredFields=[{"fieldName": "Id"}, {"fieldName": "Name"}]),

@@ -104,23 +104,56 @@ def test_opening_the_editor_shows_the_latest_amp_yaml_and_makes_no_draft(project
     assert not Draft.objects.exists()
 
 
-def test_autosave_keeps_invalid_text_as_typed_and_answers_its_issues_with_lines(
-    project, editor, editor_client
+def test_autosave_keeps_invalid_text_as_typed_then_its_issues_come_with_lines(
+    project, editor, editor_client, monkeypatch
 ):
     integration = reading(project)
     broken = integration.latest_snapshot.amp_yaml() + "\n  - this: [is not closed\n"
 
-    answer = editor_client.post(urls(integration)["autosave"], {"text": broken}, **HTMX)
+    def no_validation(*args, **kwargs):
+        raise AssertionError("the save waited on the validator")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("integrations.models.validate_manifest", no_validation)
+        answer = editor_client.post(urls(integration)["autosave"], {"text": broken}, **HTMX)
 
     assert answer.status_code == 200
     html = answer.content.decode()
     assert "Saved to your draft" in html
-    assert "yaml-syntax" in html
-    assert re.search(r"line \d+", html)
+    issues_url = f"/integrations/{integration.pk}/edit/issues/"
+    assert f'hx-get="{issues_url}" hx-trigger="load"' in html
     draft = Draft.objects.get(user=editor, integration=integration)
+    assert draft.text == broken
+    assert draft.issues is None
+    issues = editor_client.get(issues_url, **HTMX).content.decode()
+    assert issues.strip().startswith('<div id="draft-issues">')
+    assert "yaml-syntax" in issues
+    assert re.search(r"line \d+", issues)
+    draft.refresh_from_db()
+    assert [issue["rule"] for issue in draft.issues] == ["yaml-syntax"]
     assert draft.text == broken
     assert draft.content == integration.latest_snapshot.content  # the last readable version
     assert draft.base_revision == integration.latest_snapshot.revision_id
+
+
+def test_issues_of_an_older_text_never_land_on_a_newer_one(project, editor, editor_client):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "integrations: ["}, **HTMX)
+    reader = Draft.objects.get(user=editor)  # the issues request, as it began
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+
+    reader.catch_up()  # ends after the newer save
+
+    draft = Draft.objects.get(user=editor)
+    assert draft.issues is None  # left for the newer text's own reading
+    assert draft.text == with_backfill(integration, 45)
+    editor_client.get(f"/integrations/{integration.pk}/edit/issues/", **HTMX)
+    draft.refresh_from_db()
+    assert draft.issues is not None
+    assert "yaml-syntax" not in [issue["rule"] for issue in draft.issues]
+    assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
 
 
 def test_autosave_of_readable_text_moves_the_content_along(project, editor, editor_client):
@@ -129,7 +162,9 @@ def test_autosave_of_readable_text_moves_the_content_along(project, editor, edit
     editor_client.post(
         urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
     )
+    assert Draft.objects.get(user=editor).issues is None  # kept as typed, not read yet
 
+    assert editor_client.get(urls(integration)["edit"]).status_code == 200  # which reads it
     draft = Draft.objects.get(user=editor)
     assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
 
@@ -201,6 +236,7 @@ def test_a_draft_keeps_the_issues_found_when_it_was_saved_and_the_editor_shows_t
 ):
     integration = reading(project)
     editor_client.post(urls(integration)["autosave"], {"text": "integrations: ["}, **HTMX)
+    editor_client.get(f"/integrations/{integration.pk}/edit/issues/", **HTMX)
     draft = Draft.objects.get(user=editor)
     assert [issue["rule"] for issue in draft.issues] == ["yaml-syntax"]
 
@@ -311,6 +347,34 @@ def test_a_draft_is_previewed_deployed_and_then_closed(project, editor, editor_c
     assert not Draft.objects.exists()
     integration.refresh_from_db()
     assert integration.latest_snapshot.deploy == record
+
+
+def test_a_typed_drafts_preview_uses_the_reading_kept_at_its_save(
+    project, editor, editor_client, monkeypatch
+):
+    integration = reading(project)
+    typed = with_backfill(integration, 45).replace("specVersion: 1.0.0", "specVersion: 1.0.0\n#")
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+    editor_client.get(f"/integrations/{integration.pk}/edit/issues/", **HTMX)
+    Draft.objects.update(text_read=None)  # not known: the preview validates the text
+    validated = editor_client.get(urls(integration)["preview"]).content.decode()
+    Draft.objects.update(text_read=True)
+    draft = Draft.objects.get(user=editor)
+    full = validate_manifest(typed)
+    kept = draft.kept_reading()
+    assert kept.manifest["integrations"] == full.manifest["integrations"]
+    assert kept.issues == full.issues
+
+    def no_validation(*args, **kwargs):
+        raise AssertionError("the preview validated the draft again")
+
+    monkeypatch.setattr("integrations.deploy.preview.validate_manifest", no_validation)
+    monkeypatch.setattr("integrations.models.validate_manifest", no_validation)
+    preview = editor_client.get(urls(integration)["preview"]).content.decode()
+
+    assert "last 45 days" in preview
+    token = re.compile(r'(value|nonce|"X-CSRFToken"): ?"[^"]*"|(value|nonce)="[^"]*"')
+    assert token.sub("", preview) == token.sub("", validated)
 
 
 def test_a_draft_deploy_submitted_twice_deploys_once(project, editor_client):

@@ -120,6 +120,28 @@ def test_without_the_destinations_a_text_input_stands_in(editor_client, editor, 
     assert "no API key of its own" in html
 
 
+def test_a_failure_to_list_the_destinations_is_kept_briefly_so_pages_do_not_wait_on_it(
+    editor_client, editor, offline_project, monkeypatch
+):
+    from integrations import services
+
+    Membership.objects.create(user=editor, project=offline_project, role="editor")
+    asked = []
+    real_client_for = services.client_for
+
+    def counted_client_for(*args, **kwargs):
+        asked.append(args)
+        return real_client_for(*args, **kwargs)
+
+    monkeypatch.setattr(services, "client_for", counted_client_for)
+    first = editor_client.get(url(offline_project)).content.decode()
+    second = editor_client.get(url(offline_project)).content.decode()
+
+    assert len(asked) == 1
+    assert "no API key of its own" in first
+    assert "no API key of its own" in second
+
+
 def test_the_link_shows_only_to_those_who_may_deploy(
     editor_client, viewer, client, project, django_user_model
 ):

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from integrations.presenters import (
+    field_count,
+    field_rows,
     find_uses,
     installation_differences,
     present_content,
@@ -162,6 +164,19 @@ def test_field_rows_keep_order_and_tell_fixed_from_user_picked_fields():
     assert nested.destination_name == "address_city"
     assert rows[4].destination_name == "Industry"
     assert not rows[4].is_mapped
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        CONTENT["read"]["objects"][0],
+        {},
+        {"requiredFields": "not a list", "optionalFields": [None, 3, {"fieldName": "x"}]},
+        {"requiredFields": [{}, {"mapToName": "picked"}], "optionalFields": None},
+    ],
+)
+def test_field_count_counts_the_rows_field_rows_gives(obj):
+    assert field_count(obj) == len(field_rows(obj))
 
 
 def test_write_card_lists_the_read_mappings_it_inherits():
