@@ -303,16 +303,23 @@ def _field(original: dict[str, Any], row: FieldRow) -> dict[str, Any]:
     return field
 
 
+def move_item[T](items: list[T], index: int, step: int) -> list[T]:
+    """`items` with item `index` moved one place up (-1) or down (+1); as they are when it
+    cannot move so."""
+    target = index + step
+    if not (0 <= index < len(items) and 0 <= target < len(items)):
+        return items
+    moved = list(items)
+    moved[index], moved[target] = moved[target], moved[index]
+    return moved
+
+
 def move_row(rows: list[FieldRow], index: int, step: int) -> list[FieldRow]:
     """`rows` with row `index` moved one place up (-1) or down (+1) within its own list."""
     target = index + step
-    if not (0 <= index < len(rows) and 0 <= target < len(rows)):
+    if 0 <= target < len(rows) and rows[target].required != rows[index].required:
         return rows
-    if rows[target].required != rows[index].required:
-        return rows
-    moved = list(rows)
-    moved[index], moved[target] = moved[target], moved[index]
-    return moved
+    return move_item(rows, index, step)
 
 
 def ordered(rows: Iterable[FieldRow]) -> list[FieldRow]:

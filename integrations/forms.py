@@ -32,6 +32,7 @@ from integrations.editing import (
     apply_read_object_settings,
     apply_subscribe_object_settings,
     apply_write_object_settings,
+    move_item,
     new_subscribe_object,
     new_write_object,
     place_issues,
@@ -1331,6 +1332,8 @@ class ObjectsEditor(SectionEditor):
             objects.append(new)
         elif verb == "remove" and number.isdigit() and int(number) < len(objects):
             del objects[int(number)]
+        elif verb in ("up", "down") and number.isdigit():
+            objects = move_item(objects, int(number), -1 if verb == "up" else 1)
         return set_section_objects(self.content, self.action, objects)
 
     def slots(self, issues: list[ValidationIssue]) -> SectionSlots:

@@ -757,6 +757,15 @@ class DraftQuerySet(models.QuerySet["Draft"]):
     def of(self, integration: Integration) -> DraftQuerySet:
         return self.filter(integration=integration).select_related("user").order_by("-updated_at")
 
+    def opened(self, integration: Integration, user: Any) -> DraftQuerySet:
+        """`user`'s draft of `integration`, with its base's revision (that version's JSON is
+        read only when used: merging)."""
+        return (
+            self.filter(integration=integration, user=user)
+            .select_related("base_snapshot")
+            .defer("base_snapshot__raw")
+        )
+
 
 class Draft(models.Model):
     """One user's unfinished change to one integration, saved as it is made.
@@ -895,9 +904,10 @@ class Draft(models.Model):
     def keep_text(self, text: str) -> None:
         """Keep `text` as typed, at once: what it declares and its issues are read afterwards
         (`catch_up`), so that saving as the user types never waits on the validator."""
-        self.text = text
-        self.issues = None
-        self.text_read = None
+        if text != self.text:  # the same text keeps its reading
+            self.text = text
+            self.issues = None
+            self.text_read = None
         self._issues_of = text  # read later, not by save()
         self.save()
 

@@ -6,13 +6,17 @@ deploy or a conflict loses nothing. The draft is made by its first change, not b
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -64,13 +68,7 @@ def _shown(value: Any) -> str:
 
 def open_draft(integration: Integration, user: Any) -> Draft | None:
     """The user's open draft of `integration`, its typed text read (`Draft.catch_up`)."""
-    draft = (
-        Draft.objects.filter(integration=integration, user=user)
-        # Its base's revision is shown; that version's JSON only when merging.
-        .select_related("base_snapshot")
-        .defer("base_snapshot__raw")
-        .first()
-    )
+    draft = Draft.objects.opened(integration, user).first()
     if draft is not None:
         draft.catch_up(catalog=_catalog(integration))
     return draft
@@ -144,23 +142,69 @@ def _editor_context(
         "integration_fields": integration_fields,
         "integration_slot": integration_slot,
         "reads": catalog.supports(provider, "read", module) or bool(objects),
-        "read_objects": [_object_summary(index, obj, issues) for index, obj in enumerate(objects)],
+        # Made when the page shows them, which a kept copy of the forms spares.
+        "read_objects": _when_shown(
+            lambda: [
+                _object_summary(
+                    index,
+                    obj,
+                    issues,
+                    url=reverse("integrations:edit-read", args=[integration.pk, index]),
+                )
+                for index, obj in enumerate(objects)
+            ]
+        ),
         "add_object_form": AddReadObjectForm(prefix="new"),
         "issues": issues,
         "saved_at": None,
     }
     for editor_class in SECTIONS:
-        editor = _section_editor(editor_class, integration, draft, catalog)
-        context[editor_class.context_name] = editor.view(issues)
+        context[editor_class.context_name] = _when_shown(
+            functools.partial(_section_view, editor_class, integration, draft, catalog, issues)
+        )
     context.update(extra)
     return context
 
 
-def _object_summary(index: int, obj: Any, issues: list[ValidationIssue]) -> dict[str, Any]:
+def _when_shown[T](make: Callable[[], T]) -> Callable[[], T]:
+    """`make`, called once when a template first shows its value (templates call callables)."""
+    return functools.cache(make)
+
+
+def _section_view(
+    editor_class: type[SectionEditor],
+    integration: Integration,
+    draft: Draft,
+    catalog: Catalog,
+    issues: list[ValidationIssue],
+) -> Any:
+    return _section_editor(editor_class, integration, draft, catalog).view(issues)
+
+
+def _forms_cache_key(request: HttpRequest, integration: Integration, draft: Draft) -> str:
+    """What the forms view of `draft` depends on, for a kept copy of it: this version of the
+    draft (or, with none, the latest version), the catalog, the destinations, and the user's
+    CSRF secret, whose tokens the forms hold."""
+    version = (
+        f"draft {draft.pk} {draft.updated_at.isoformat()} {draft.text_read}"
+        if draft.pk
+        else f"start {integration.latest_snapshot_id}"
+    )
+    destinations, _ = destination_names(integration.project)
+    get_token(request)  # the secret, made if the user has none yet
+    csrf_secret = request.META["CSRF_COOKIE"]
+    parts = (version, integration.pk, integration.catalog_version, destinations, csrf_secret)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _object_summary(
+    index: int, obj: Any, issues: list[ValidationIssue], *, url: str
+) -> dict[str, Any]:
     obj = obj if isinstance(obj, dict) else {}
     about = place_issues(issues, f"integrations[0].read.objects[{index}]", []).get("", [])
     return {
         "index": index,
+        "url": url,
         "name": str(obj.get("objectName", "")) or f"object {index + 1}",
         "schedule": describe_cron(obj.get("schedule")) if obj.get("schedule") else "",
         "fields": field_count(obj),
@@ -209,6 +253,8 @@ def edit_integration(request: HttpRequest, pk: int) -> HttpResponse:
             extra["saved_at"] = draft.updated_at
         else:
             extra["name_form"] = form
+    if request.method == "GET" and request.GET.get("view") != "yaml":
+        extra["forms_cache_key"] = _forms_cache_key(request, integration, draft)
     context = _editor_context(request, integration, draft, **extra)
     if request.htmx and request.method == "POST":
         return _partials(request, {**context, "oob": True}, "integration-form")
@@ -496,7 +542,8 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
     """Store the amp.yaml as typed, valid or not, at once; the answer fetches its issues
     (`draft_issues`), so that a save never waits on the validator."""
     integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
-    draft = Draft.objects.filter(integration=integration, user=request.user).first()
+    # Its content is neither shown nor changed here: not read, not written.
+    draft = Draft.objects.opened(integration, request.user).defer("content").first()
     draft = draft or Draft.start(integration, request.user)
     form = DraftTextForm(request.POST)
     if form.is_valid():

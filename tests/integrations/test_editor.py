@@ -253,6 +253,49 @@ def test_a_draft_keeps_the_issues_found_when_it_was_saved_and_the_editor_shows_t
     assert re.search(r"line \d+", page)
 
 
+def test_the_forms_of_an_unchanged_draft_are_kept_and_a_change_shows_at_once(
+    project, editor, editor_client, monkeypatch
+):
+    integration = reading(project)
+    editor_client.post(urls(integration)["edit"], {"display_name": "First name"}, **HTMX)
+    first = editor_client.get(urls(integration)["edit"]).content.decode()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the forms were made again for an unchanged draft")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("integrations.views.editor._section_editor", not_again)
+        patched.setattr("integrations.views.editor._object_summary", not_again)
+        again = editor_client.get(urls(integration)["edit"]).content.decode()
+    assert 'value="First name"' in again
+    assert again.count("<form") == first.count("<form")
+
+    editor_client.post(urls(integration)["edit"], {"display_name": "Second name"}, **HTMX)
+    changed = editor_client.get(urls(integration)["edit"]).content.decode()
+    assert 'value="Second name"' in changed
+    assert 'value="First name"' not in changed
+
+
+def test_kept_forms_hold_csrf_tokens_each_session_can_post_with(project, editor):
+    """The forms are kept per CSRF secret: a new login (a new secret) never gets the forms, and
+    tokens, another session was shown."""
+    integration = reading(project)
+    sessions = []
+    for _ in range(2):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(editor)
+        page = browser.get(urls(integration)["edit"]).content.decode()
+        sessions.append((browser, re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)))
+
+    for number, (browser, tokens) in enumerate(sessions):
+        answer = browser.post(
+            urls(integration)["edit"],
+            {"display_name": f"From session {number}", "csrfmiddlewaretoken": tokens[-1]},
+        )
+        assert answer.status_code == 302
+        assert Draft.objects.get(user=editor).content["displayName"] == f"From session {number}"
+
+
 def test_every_save_of_a_draft_finds_its_issues_again(project, editor):
     integration = reading(project)
     draft = Draft.start(integration, editor)

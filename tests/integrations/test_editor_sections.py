@@ -147,6 +147,35 @@ def test_write_objects_are_added_and_removed_by_the_sections_buttons(
     assert draft_content(editor)["write"]["objects"] == [*before[1:], {"objectName": "tickets"}]
 
 
+def test_write_objects_are_reordered_by_the_sections_buttons(project, editor, editor_client):
+    integration = named(project, WRITING)
+    before = integration.latest_snapshot.content["write"]["objects"]
+    assert len(before) >= 2
+    fields = section_fields(editor_client, integration, "write-objects")
+    html = editor_client.get(f"/integrations/{integration.pk}/edit/").content.decode()
+    first, last = before[0]["objectName"], before[-1]["objectName"]
+    assert f'aria-label="Move up: {first}"' not in html  # nowhere to go
+    assert f'aria-label="Move down: {last}"' not in html
+    assert f'aria-label="Move down: {first}"' in html
+
+    answer = editor_client.post(
+        section_url(integration, "write"), {**fields, "action": "up:1"}, **HTMX
+    )
+
+    assert answer["HX-Retarget"] == "#write-objects"
+    assert draft_content(editor)["write"]["objects"] == [before[1], before[0], *before[2:]]
+    # Without JavaScript too; a move past the end changes nothing.
+    fields = section_fields(editor_client, integration, "write-objects")
+    editor_client.post(section_url(integration, "write"), {**fields, "action": "down:0"})
+    assert draft_content(editor)["write"]["objects"] == before
+    fields = section_fields(editor_client, integration, "write-objects")
+    last_index = len(before) - 1
+    editor_client.post(
+        section_url(integration, "write"), {**fields, "action": f"down:{last_index}"}
+    )
+    assert draft_content(editor)["write"]["objects"] == before
+
+
 def test_removing_the_last_write_object_removes_write(project, editor, editor_client):
     integration = named(project, WRITING)
     for _ in integration.latest_snapshot.content["write"]["objects"]:
