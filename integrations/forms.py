@@ -767,7 +767,9 @@ class ReadObjectEditor:
         return all([self.settings.is_valid(), self.fields.is_valid(), self.add_field.is_valid()])
 
     def rows(self) -> list[FieldRow]:
-        return [form.row() for form in self.fields.forms]
+        # An extra row left empty (a count above the rows sent) is no field: Django cleans
+        # nothing in it.
+        return [form.row() for form in self.fields.forms if form.cleaned_data]
 
     def changed(self, rows: list[FieldRow]) -> dict[str, Any]:
         """The object with the settings form's values and `rows` as its fields."""

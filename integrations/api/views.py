@@ -72,7 +72,7 @@ class ApiView(APIView):
         return super().get_view_name().removesuffix(" Api")
 
     def get_renderers(self) -> list[BaseRenderer]:
-        # DRF's HTML pages use inline styles our CSP refuses: a development aid only.
+        # DRF's HTML pages (templates/rest_framework/api.html): a development aid only.
         if settings.DEBUG:
             return [JSONRenderer(), BrowsableAPIRenderer()]
         return [JSONRenderer()]

@@ -53,7 +53,11 @@ def test_a_backfill_changed_in_the_amp_yaml_is_autosaved_previewed_and_deployed(
     page.get_by_role("link", name="amp.yaml", exact=True).click()
     page.wait_for_url(f"**/integrations/{integration.pk}/edit/?view=yaml")
     page.wait_for_load_state()  # htmx set up
-    page.get_by_label("amp.yaml of your draft").fill(build_manifest_yaml([content]))
+    text_area = page.get_by_label("amp.yaml of your draft")
+    # The text takes the page's width (it once sat in the forms' narrow first column).
+    page_width = page.locator("main").bounding_box()["width"]
+    assert text_area.bounding_box()["width"] > 0.9 * page_width
+    text_area.fill(build_manifest_yaml([content]))
 
     # Two CPUs shared by several test runs: the validator may take a while.
     expect(page.locator("#autosave-status")).to_contain_text("Saved to your draft", timeout=15_000)
@@ -200,18 +204,24 @@ def test_the_whole_flow_backfill_remap_and_a_picked_field_previewed_with_its_cus
     assert console_errors == []
 
 
-def test_a_write_object_is_added_saved_as_typed_and_enter_never_presses_remove(
-    logged_in_page, live_server, project, console_errors
-):
-    page = logged_in_page
+def add_write_objects(page, live_server, project, names):
+    """The Salesforce integration's editor, with `names` added as write objects: its section."""
     integration = project.integrations.get(provider="salesforce")
     page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/")
     page.wait_for_load_state()  # htmx set up
     section = page.locator("#write-objects")
+    for at, name in enumerate(names):
+        section.get_by_label("Object to write").fill(name)
+        section.get_by_role("button", name="Add object").click()
+        expect(section.locator(f"#write-{at} legend")).to_have_text(name)
+    return section
 
-    section.get_by_label("Object to write").fill("Account")
-    section.get_by_role("button", name="Add object").click()
-    expect(section.locator("#write-0 legend")).to_have_text("Account")
+
+def test_a_write_object_is_added_saved_as_typed_and_enter_never_presses_remove(
+    logged_in_page, live_server, project, console_errors
+):
+    page = logged_in_page
+    section = add_write_objects(page, live_server, project, ["Account"])
     section.get_by_label("Inherit the field mapping of the read object").check()
     expect(page.locator("#write-objects-status")).to_contain_text("Saved at", timeout=15_000)
     section.get_by_label("Object", exact=True).press("Enter")
@@ -220,4 +230,25 @@ def test_a_write_object_is_added_saved_as_typed_and_enter_never_presses_remove(
     expect(section.locator("#write-0 legend")).to_have_text("Account")
     write = Draft.objects.get().content["write"]
     assert write == {"objects": [{"objectName": "Account", "inheritMapping": True}]}
+    assert console_errors == []
+
+
+def test_write_objects_are_moved_down_and_up_in_the_browser(
+    logged_in_page, live_server, project, console_errors
+):
+    page = logged_in_page
+    section = add_write_objects(page, live_server, project, ["Account", "Contact"])
+    legends = section.locator("[id^=write-] > legend")
+    expect(legends).to_have_text(["Account", "Contact"])
+
+    section.get_by_role("button", name="Move down: Account").click()
+
+    expect(legends).to_have_text(["Contact", "Account"])
+    page.wait_for_load_state("networkidle")
+    names = [obj["objectName"] for obj in Draft.objects.get().content["write"]["objects"]]
+    assert names == ["Contact", "Account"]
+
+    section.get_by_role("button", name="Move up: Account").click()
+
+    expect(legends).to_have_text(["Account", "Contact"])
     assert console_errors == []

@@ -262,3 +262,24 @@ def test_adding_a_field_without_a_name_says_so_beside_the_input(project, editor_
     slot = re.search(r'<div id="read-0-add"[^>]*hx-swap-oob="true"[^>]*>(.*?)</div>', html, re.S)
     assert slot is not None
     assert "Type or pick the field to add." in slot.group(1)
+
+
+def test_a_formset_count_with_an_empty_extra_row_saves_the_rows_it_has(
+    project, editor, editor_client
+):
+    # A count above the rows sent (a stale page, a hand-made post) adds an empty extra row,
+    # which Django leaves without cleaned values: it is no field, not a 500.
+    integration = reading(project)
+    fields = open_card(editor_client, integration)
+    rows = int(fields["r0f-TOTAL_FORMS"])
+    fields["r0f-TOTAL_FORMS"] = str(rows + 1)
+    fields["r0-backfill"], fields["r0-backfill_days"] = "days", "7"
+
+    answer = editor_client.post(object_url(integration), fields, **HTMX)
+
+    assert answer.status_code == 200
+    saved = saved_object(editor)
+    assert saved["backfill"]["defaultPeriod"] == {"days": 7}
+    before = integration.latest_snapshot.content["read"]["objects"][0]
+    count = lambda obj: len(obj.get("requiredFields", [])) + len(obj.get("optionalFields", []))  # noqa: E731
+    assert count(saved) == count(before) == rows
