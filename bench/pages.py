@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -34,6 +35,9 @@ GUNICORN_WORKERS = 2
 # The editor's integration, as the emulator seeds it (seed_emulator ... --seed 7).
 LARGE = argparse.Namespace(integrations=1, objects=30, fields=40, seed=7)
 NUMBERED_SCRIPT = harness.BENCH_DIR / "numbered.lua"
+ROTATE_SCRIPT = harness.BENCH_DIR / "rotate.lua"
+# Search terms for `search_random`: more than its rounds ask for, so none is asked twice.
+RANDOM_TERMS = 5000
 POST_SCRIPT = harness.BENCH_DIR / "post_form.lua"
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -47,6 +51,8 @@ class Page:
     htmx: bool = False
     # A number new at every request appended to the path (a page never asked for before).
     numbered: bool = False
+    # Paths asked for in turn, one a request, instead of `path` (which is their first).
+    rotating: tuple[str, ...] = ()
     # What the answer must hold, and must not (checked once before wrk), so that a page that
     # broke cannot pass for a fast one.
     expect: tuple[str, ...] = ()
@@ -143,6 +149,14 @@ def run_bench(args: argparse.Namespace) -> None:
                 # parameter that only changes the page's cache key): what typing a new query
                 # costs.
                 "search_uncached": Page(f"/integrations/?q={SEARCH}&fresh=", numbered=True),
+                # Pages no cache has seen: a different integration each request (more than the
+                # rendered tabs a process keeps), and a different search term each request.
+                "detail_cold": rotating(
+                    [f"/integrations/{pk}/" for pk in setup["integration_pks"]]
+                ),
+                "search_random": rotating(
+                    [f"/integrations/?{urlencode({'q': term})}" for term in setup["terms"]]
+                ),
                 "edit": Page(edit, expect=("Preview and deploy",)),
                 "preview": Page(
                     f"{edit}preview/",
@@ -176,7 +190,10 @@ def run_bench(args: argparse.Namespace) -> None:
     )
     for name, value in medians.items():
         print(f"median {name} = {value:.2f} ms")
-    for name in ("list", "search", "detail", "search_uncached", "edit", "preview", "autosave"):
+    for name in (
+        *("list", "search", "detail", "search_uncached", "edit", "preview", "autosave"),
+        *("detail_cold", "search_random"),
+    ):
         print(f"ratio {name}/hello = {medians[name] / medians['hello']:.2f}")
 
 
@@ -271,6 +288,8 @@ def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
     diff = diff_contents(largest.latest_snapshot.content, draft.content)
     return {
         "integrations": Integration.objects.count(),
+        "integration_pks": list(Integration.objects.order_by("?").values_list("pk", flat=True)),
+        "terms": search_words(RANDOM_TERMS),
         "detail_pk": largest.pk,
         "detail_objects": len(objects),
         "detail_fields": sum(
@@ -280,6 +299,25 @@ def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
         "draft": draft.text,
         "draft_changes": f"{diff.summary_line()}, {len(issues)} issues",
     }
+
+
+def search_words(count: int) -> list[str]:
+    """Up to `count` different things a person might search for: the words of the stored
+    integrations' search texts and their beginnings (three letters or more), in a random
+    order (the same one every run)."""
+    from integrations.models import SnapshotSearchText
+
+    words: set[str] = set()
+    for text in SnapshotSearchText.objects.values_list("text", flat=True).iterator():
+        for word in text.split():
+            words.update(word[:end] for end in range(3, len(word) + 1))
+    terms = sorted(words)
+    random.Random(1).shuffle(terms)
+    return terms[:count]
+
+
+def rotating(paths: list[str]) -> Page:
+    return Page(paths[0], rotating=tuple(paths))
 
 
 class gunicorn:
@@ -378,6 +416,10 @@ def wrk_median_ms(base_url: str, page: Page, cookie: str, seconds: int, scratch:
     url = base_url + page.path
     if page.numbered:
         script = ["-s", str(NUMBERED_SCRIPT), url]
+    elif page.rotating:
+        paths_file = scratch / "paths"
+        paths_file.write_text("\n".join(page.rotating) + "\n")
+        script = ["-s", str(ROTATE_SCRIPT), url, "--", str(paths_file)]
     elif page.form is not None:
         body_file = scratch / "form-body"
         body_file.write_text(page.form)

@@ -49,6 +49,15 @@ def test_the_autosave_is_posted_as_an_htmx_form_and_pages_are_got_with_the_cooki
     assert pages.Page("/integrations/").headers("sessionid=s") == {"Cookie": "sessionid=s"}
     assert pages.POST_SCRIPT.is_file()
     assert pages.NUMBERED_SCRIPT.is_file()
+    assert pages.ROTATE_SCRIPT.is_file()
+
+
+def test_a_rotating_page_is_checked_at_its_first_path_and_asks_for_all_in_turn():
+    cold = pages.rotating(["/integrations/7/", "/integrations/3/"])
+
+    assert cold.path == "/integrations/7/"
+    assert cold.rotating == ("/integrations/7/", "/integrations/3/")
+    assert cold.headers("sessionid=s") == {"Cookie": "sessionid=s"}
 
 
 def test_the_csrf_token_is_read_from_a_form_as_django_writes_it():
