@@ -755,7 +755,13 @@ class DeployRecord(models.Model):
 
 class DraftQuerySet(models.QuerySet["Draft"]):
     def of(self, integration: Integration) -> DraftQuerySet:
-        return self.filter(integration=integration).select_related("user").order_by("-updated_at")
+        """The drafts of `integration`, as pages name them (whose, when): not their content."""
+        return (
+            self.filter(integration=integration)
+            .select_related("user")
+            .defer("content", "text", "issues")
+            .order_by("-updated_at")
+        )
 
     def opened(self, integration: Integration, user: Any) -> DraftQuerySet:
         """`user`'s draft of `integration`, with its base's revision (that version's JSON is

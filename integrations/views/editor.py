@@ -70,6 +70,7 @@ def open_draft(integration: Integration, user: Any) -> Draft | None:
     """The user's open draft of `integration`, its typed text read (`Draft.catch_up`)."""
     draft = Draft.objects.opened(integration, user).first()
     if draft is not None:
+        draft.integration = integration  # the one loaded, with its project
         draft.catch_up(catalog=_catalog(integration))
     return draft
 

@@ -8,7 +8,9 @@ import re
 
 import pytest
 import yaml
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from emulator.models import Installation as RemoteInstallation
 from emulator.models import Integration as RemoteIntegration
@@ -347,6 +349,24 @@ def test_others_see_that_a_draft_exists_and_whose(project, editor_client, teamma
     assert "<strong>teammate</strong> has a draft" in detail
     assert "<strong>teammate</strong> also has a draft" in editor_page
     assert "theirs" not in editor_page
+
+
+def test_the_editor_reads_the_integration_once_and_no_other_drafts_content(
+    project, editor_client, teammate_client
+):
+    integration = reading(project)
+    teammate_client.post(urls(integration)["autosave"], {"text": "theirs"}, **HTMX)
+    editor_client.post(urls(integration)["autosave"], {"text": "mine"}, **HTMX)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert editor_client.get(urls(integration)["edit"]).status_code == 200
+
+    selects = [query["sql"] for query in queries.captured_queries]
+    assert len([sql for sql in selects if 'FROM "integrations_integration"' in sql]) == 1
+    others = [sql for sql in selects if 'NOT ("integrations_draft"."user_id"' in sql]
+    assert len(others) == 1
+    assert '"integrations_draft"."content"' not in others[0]
+    assert '"integrations_draft"."text"' not in others[0]
 
 
 def test_a_viewer_may_not_edit(project, viewer_client, editor):
