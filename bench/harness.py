@@ -10,7 +10,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,42 +94,6 @@ def recorded(path: Path, step: list[str]) -> Path:
         )
         partial.replace(path)
     return path
-
-
-def run_json_sampling_children(
-    args: list[str], env: Mapping[str, str], *, every: float = 0.002
-) -> tuple[dict, int]:
-    """`run_json`, also sampling the private memory (kB) of the processes it forks: the peak,
-    over the samples, of their Private_Clean + Private_Dirty summed (Linux /proc only; 0
-    elsewhere). Pages they share with their parent are counted in its peak RSS, not here."""
-    process = subprocess.Popen(
-        [PYTHON, *args], cwd=ROOT, env=dict(env), stdout=subprocess.PIPE, text=True
-    )
-    peak = 0
-    children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    while process.poll() is None:
-        try:
-            children = children_file.read_text().split()
-        except OSError:
-            break
-        peak = max(peak, sum(_private_kb(pid) for pid in children))
-        time.sleep(every)
-    stdout, _ = process.communicate()
-    if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, args)
-    return json.loads(stdout.strip().splitlines()[-1]), peak
-
-
-def _private_kb(pid: str) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            return sum(
-                int(line.split()[1])
-                for line in rollup
-                if line.startswith(("Private_Clean:", "Private_Dirty:"))
-            )
-    except (OSError, ValueError, IndexError):  # it ended meanwhile
-        return 0
 
 
 @contextmanager

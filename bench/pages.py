@@ -234,7 +234,7 @@ def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
     from integrations.ampersand import AmpersandClient
     from integrations.diff import diff_contents
     from integrations.models import Draft, Integration, Membership, Project, SearchIndex
-    from integrations.services import sync_project
+    from integrations.sync import sync_project
 
     items = [item for body in bodies for item in orjson.loads(body.read_bytes())]
     answer = orjson.dumps(items)

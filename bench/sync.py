@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each kind (median)")
     parser.add_argument("--cache-dir", type=Path, default=harness.DEFAULT_CACHE_DIR)
     # Internal: the steps that run in processes of their own.
-    parser.add_argument("--step", choices=["record", "sync", "copies"], help=argparse.SUPPRESS)
+    parser.add_argument("--step", choices=["record", "sync"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
@@ -42,8 +42,6 @@ def main() -> None:
         record(args.out, args)
     elif args.step == "sync":
         print(json.dumps(measure_sync(args.url, runs=args.runs, expect=args.expect)))
-    elif args.step == "copies":
-        print(json.dumps(one_full_sync(args.url, expect=args.expect)))
     else:
         run_bench(args)
 
@@ -66,12 +64,6 @@ def run_bench(args: argparse.Namespace) -> None:
                 ],
                 harness.django_env(database_url),
             )
-            # Untimed: one more full sync whose forked copies' own memory is sampled from here
-            # (sampling during the timed runs would take CPU from them).
-            _, copies_kb = harness.run_json_sampling_children(
-                [__file__, *("--step", "copies", "--url", base_url, "--expect", str(expect))],
-                harness.django_env(database_url),
-            )
     full, resync = figures["full_sync"], figures["resync"]
     print(f"integrations = {expect} ({body_file.stat().st_size / 1e6:.1f} MB of JSON)")
     print(f"median raw_fetch = {raw:.3f} s")
@@ -84,8 +76,6 @@ def run_bench(args: argparse.Namespace) -> None:
     # client, ~20 ms, which the sync's clients share): a stricter baseline, for comparison.
     print(f"median raw_fetch_reused_client = {raw_reused:.3f} s")
     print(f"ratio full_sync/raw_fetch_reused_client = {full / raw_reused:.2f}")
-    # What the sync's forked copies add to peak_rss: the pages they do not share with it.
-    print(f"peak_private sync_copies = {round(copies_kb / 1024)} MB")
 
 
 def recorded_answer(args: argparse.Namespace) -> Path:
@@ -202,21 +192,10 @@ def measure_sync(base_url: str, *, runs: int, expect: int) -> dict[str, float | 
     }
 
 
-def one_full_sync(base_url: str, *, expect: int) -> dict[str, int]:
-    """One full sync into empty tables, in a process of its own (for its copies' memory)."""
-    harness.setup_django()
-    from integrations.models import Project
-
-    project = Project.objects.get(name=PROJECT, api_url=base_url)
-    empty_project(project)
-    checked_sync(project, fetched=expect, new=expect, unchanged=0)
-    return {"new": expect}
-
-
 def checked_sync(project, *, fetched: int, new: int, unchanged: int) -> float:
     """The seconds `sync_project` takes, after checking it did what was expected: a broken sync
     cannot pass for a fast one."""
-    from integrations.services import sync_project
+    from integrations.sync import sync_project
 
     started = time.perf_counter()
     run = sync_project(project=project)

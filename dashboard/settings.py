@@ -296,13 +296,6 @@ AMPERSAND_API_KEY = env_str("AMPERSAND_API_KEY", "demo-key" if AMPERSAND_EMULATO
 AMPERSAND_PROJECT = env_str("AMPERSAND_PROJECT", "demo" if AMPERSAND_EMULATOR else "")
 AMPERSAND_TIMEOUT_SECONDS = float(env_str("AMPERSAND_TIMEOUT_SECONDS", "10"))
 
-# --- Sync ---------------------------------------------------------------------------------
-# A sync shares the checking and hashing of a large listing (SYNC_PARALLEL_MIN_BYTES of JSON or
-# more) between up to SYNC_PROCESSES processes, forked from the one running it (1: never fork).
-_USABLE_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-SYNC_PROCESSES = env_int("SYNC_PROCESSES", min(4, _USABLE_CPUS or 1))
-SYNC_PARALLEL_MIN_BYTES = env_int("SYNC_PARALLEL_MIN_BYTES", 4_000_000)
-
 # --- Deploy -------------------------------------------------------------------------------
 # How long a deploy waits for another deploy of the same project to end before it gives up.
 DEPLOY_WAIT_SECONDS = env_int("DEPLOY_WAIT_SECONDS", 60)

@@ -33,7 +33,8 @@ from integrations.models import (
 )
 from integrations.permissions import Action, can, can_anywhere, projects_where, require
 from integrations.secrets import ApiKeyUnavailable
-from integrations.services import SyncAlreadyRunning, client_for
+from integrations.services import client_for
+from integrations.sync import SyncAlreadyRunning
 from integrations.tasks import start_background_sync
 
 

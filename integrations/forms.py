@@ -128,9 +128,7 @@ class IntegrationListQuery:
         if self.has_subscribe:
             integrations = integrations.filter(latest_snapshot__subscribe_count__gt=0)
         if self.has_proxy:
-            integrations = integrations.filter(
-                latest_snapshot__raw__latestRevision__content__proxy__enabled=True
-            )
+            integrations = integrations.filter(latest_snapshot__has_proxy=True)
         return integrations.order_by(*self.ordering())
 
     def ordering(self) -> list[OrderBy | str]:

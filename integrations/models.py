@@ -26,10 +26,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.tasks import task
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from integrations import search, secrets
-from integrations.ampersand import typed
 from integrations.ampersand.manifest import (
     Catalog,
     Severity,
@@ -234,16 +232,25 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
     def matching(self, query: str) -> IntegrationQuerySet:
         """Those whose latest snapshot's search text holds every word of `query`.
 
-        Through the trigram index where it can serve (SQLite with FTS5, words of three
-        characters or more), plus a scan of the snapshots it does not hold yet; otherwise a scan
-        of the search texts (PostgreSQL's pg_trgm index serves that scan's LIKE).
+        Through the trigram index (`SearchIndex`) for the snapshots it holds, plus a scan of the
+        search texts of those it does not hold yet; a scan of all texts where there is no index
+        (SQLite without FTS5, or words under three characters, which FTS5's trigrams miss).
         """
-        texts = SnapshotSearchText.objects.filter(
-            search.search_condition(query, text_field="text"), snapshot=OuterRef("latest_snapshot")
+        condition = search.search_condition(query, text_field="text")
+        scanned = Exists(
+            SnapshotSearchText.objects.filter(condition, snapshot=OuterRef("latest_snapshot"))
         )
-        scanned = Exists(texts)
         terms = search.search_terms(query)
-        if not terms or min(map(len, terms)) < 3 or not SearchIndex.available():
+        if not terms:
+            return self.filter(scanned)
+        if connection.vendor == "postgresql":
+            # pg_trgm serves the index table's LIKE, whatever the words' length.
+            indexed = IndexedSearchText.objects.filter(condition).values("snapshot_id")
+            not_indexed = ~Exists(
+                IndexedSearchText.objects.filter(snapshot_id=OuterRef("latest_snapshot"))
+            )
+            return self.filter(Q(latest_snapshot_id__in=indexed) | (not_indexed & scanned))
+        if min(map(len, terms)) < 3 or not SearchIndex.available():
             return self.filter(scanned)
         table = SearchIndex.TABLE
         indexed = RawSQL(  # noqa: S611 (the query is a parameter)
@@ -285,6 +292,9 @@ class Integration(models.Model):
     latest_snapshot = models.ForeignKey(
         "Snapshot", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # sha256 of the exact JSON text a sync last listed for it: the same bytes again are known
+    # unchanged (and checked when first stored) without decoding them. Blank: none.
+    listed_hash = models.CharField(max_length=64, blank=True, db_default="", editable=False)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     # When what the integrations list shows of it last changed (names, state, latest snapshot).
@@ -331,36 +341,43 @@ def canonical_hash(raw: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def typed_canonical_hash(integration: Any) -> str:
-    """`canonical_hash` of JSON decoded into structs (`ampersand.typed`): the same digest."""
-    return hashlib.sha256(typed.canonical_bytes(integration)).hexdigest()
-
-
 class EncodedJSON(str):
     """JSON already encoded, e.g. exactly as the API sent it, for a `StoredJSONField` to store."""
 
     __slots__ = ()
 
 
-class _EncodedAsIs(json.JSONEncoder):
-    def encode(self, o: Any) -> str:
-        return o if isinstance(o, EncodedJSON) else super().encode(o)
-
-
 class StoredJSONField(models.JSONField):
-    """A JSONField that also takes its value already encoded, as an `EncodedJSON`.
+    """A JSONField that keeps the exact text it is given as an `EncodedJSON`.
 
-    It is stored as it is, so a sync neither encodes thousands of large objects again nor
-    changes a byte of what the API sent. Reading it back decodes it, as for any JSONField.
+    A sync neither encodes thousands of large objects again nor changes a byte of what the API
+    sent. On PostgreSQL the column is `json`, which keeps the text as it is (jsonb would parse
+    it into a form of its own: most of a first sync's time there). Reading it back decodes it,
+    as for any JSONField; it is never queried inside (what pages filter on has a column).
     """
+
+    def db_type(self, connection: Any) -> str | None:
+        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
 
     def get_placeholder_sql(self, value: Any, compiler: Any, connection: Any) -> tuple[str, list]:
         return "%s", [value]
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if isinstance(value, EncodedJSON):
-            return connection.ops.adapt_json_value(value, _EncodedAsIs)
+            return str(value)
+        if value is not None and connection.vendor == "postgresql":
+            return json.dumps(value, cls=self.encoder)  # text, which the `json` column takes
         return super().get_db_prep_value(value, connection, prepared)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is not None and not isinstance(value, str):  # psycopg decodes `json` itself
+            return value
+        return super().from_db_value(value, expression, connection)
+
+
+class SnapshotQuerySet(models.QuerySet["Snapshot"]):
+    def bulk_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Snapshots are written by integrations.snapshots.SnapshotWriter only.")
 
 
 class Snapshot(models.Model):
@@ -381,6 +398,8 @@ class Snapshot(models.Model):
     read_count = models.PositiveIntegerField(default=0)
     write_count = models.PositiveIntegerField(default=0)
     subscribe_count = models.PositiveIntegerField(default=0)
+    # Whether the version's proxy is enabled (the list's "Has proxy" filter).
+    has_proxy = models.BooleanField(db_default=False)
     taken_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYNC)
     taken_by = models.ForeignKey(
@@ -392,6 +411,8 @@ class Snapshot(models.Model):
     deploy = models.ForeignKey(
         "DeployRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshots"
     )
+
+    objects = SnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["-taken_at", "-id"]
@@ -407,11 +428,9 @@ class Snapshot(models.Model):
         return f"{self.integration} @ {self.revision_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise ValueError("Snapshots are immutable; take a new one instead.")
-        super().save(*args, **kwargs)
-        raw = json.loads(self.raw) if isinstance(self.raw, EncodedJSON) else self.raw
-        SnapshotSearchText.objects.create(snapshot=self, text=search.search_text(raw))
+        # One road in: the writer keeps the columns, the search text and the integration's
+        # latest version together. Snapshots are never changed once written.
+        raise TypeError("Snapshots are written by integrations.snapshots.SnapshotWriter only.")
 
     @property
     def content(self) -> dict[str, Any]:
@@ -445,61 +464,6 @@ class Snapshot(models.Model):
         """The amp.yaml declaring this version: deploying it restores this version."""
         return build_manifest_yaml([self.content], spec_version=self.spec_version or "1.0.0")
 
-    @classmethod
-    def from_raw(
-        cls,
-        raw: dict[str, Any],
-        *,
-        content_hash: str | None = None,
-        text: str | None = None,
-        **fields: Any,
-    ) -> Snapshot:
-        """An unsaved snapshot of `raw`, with its hash and counts filled in.
-
-        `text` is the JSON text `raw` was decoded from: then it is what is stored (and what the
-        unsaved snapshot holds as `raw`), byte for byte.
-        """
-        return cls(
-            raw=raw if text is None else EncodedJSON(text),
-            content_hash=content_hash or canonical_hash(raw),
-            **snapshot_columns(raw),
-            **fields,
-        )
-
-
-def snapshot_columns(raw: dict[str, Any]) -> dict[str, Any]:
-    """What a snapshot keeps beside the JSON of `raw`, so pages need not parse it."""
-    revision = raw.get("latestRevision") or {}
-    content = revision.get("content") or {}
-    return {
-        "revision_id": revision.get("id", ""),
-        "revision_created_at": parse_datetime(revision.get("createTime") or ""),
-        "spec_version": revision.get("specVersion", ""),
-        "read_count": _object_count(content, "read"),
-        "write_count": _object_count(content, "write"),
-        "subscribe_count": _object_count(content, "subscribe"),
-    }
-
-
-def typed_snapshot_columns(integration: Any) -> dict[str, Any]:
-    """`snapshot_columns` of an integration decoded into structs (`ampersand.typed`)."""
-    revision = integration.latest_revision
-    content = revision.content
-    return {
-        "revision_id": revision.id,
-        "revision_created_at": parse_datetime(revision.create_time),
-        "spec_version": revision.spec_version,
-        "read_count": len(getattr(content.read, "objects", None) or ()),
-        "write_count": len(getattr(content.write, "objects", None) or ()),
-        "subscribe_count": len(getattr(content.subscribe, "objects", None) or ()),
-    }
-
-
-def _object_count(content: dict[str, Any], action: str) -> int:
-    section = content.get(action)
-    objects = section.get("objects") if isinstance(section, dict) else None
-    return len(objects) if isinstance(objects, list) else 0
-
 
 class SnapshotSearchText(models.Model):
     """The words a snapshot is found by (`search.search_text` of its JSON), in a narrow table of
@@ -522,15 +486,36 @@ class SnapshotSearchText(models.Model):
         return f"search text of snapshot {self.snapshot_id}"
 
 
-class SearchIndex:
-    """The trigram full-text index of snapshots' search texts (SQLite FTS5, migration 0007).
+class IndexedSearchText(models.Model):
+    """On PostgreSQL, the search index: a copy of the search texts under a pg_trgm index
+    (migration 0015), filled behind the sync by `SearchIndex.index_new()`."""
 
-    Kept behind the snapshots: `index_new()` adds every search text stored since it last ran
-    (snapshot ids only grow, and SQLite commits one writer at a time, so the newest indexed id
-    marks where to go on); a search scans the texts of snapshots past that mark itself. Filled
-    by `index_search_texts_task`, queued after each sync that stored snapshots, so a sync never
-    waits for it. Absent on PostgreSQL (a pg_trgm index on the search texts serves there) and
-    where SQLite lacks FTS5.
+    snapshot = models.OneToOneField(
+        Snapshot,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    text = models.TextField()
+
+    class Meta:
+        managed = False  # made by migration 0015 on PostgreSQL; FTS5's table on SQLite
+        db_table = "integrations_searchindex"
+
+    def __str__(self) -> str:
+        return f"indexed search text of snapshot {self.snapshot_id}"
+
+
+class SearchIndex:
+    """The trigram index of snapshots' search texts, kept behind the snapshots so that writing
+    them never waits for it (migrations 0007 and 0015): SQLite's FTS5, PostgreSQL's pg_trgm.
+
+    `index_new()` adds the search texts it does not hold yet; a search scans the texts of those
+    itself. On SQLite, snapshot ids only grow and one writer commits at a time, so the newest
+    indexed id marks where to go on; on PostgreSQL transactions commit in any order, so the
+    snapshots not indexed are found by an anti-join. Filled by `index_search_texts_task`, which
+    the snapshot writer queues. Absent where SQLite lacks FTS5.
     """
 
     TABLE = "integrations_searchindex"
@@ -538,7 +523,9 @@ class SearchIndex:
     @classmethod
     def available(cls) -> bool:
         # Migration 0007 made the table wherever this SQLite library can.
-        return connection.vendor == "sqlite" and _sqlite_has_trigram_fts()
+        return connection.vendor == "postgresql" or (
+            connection.vendor == "sqlite" and _sqlite_has_trigram_fts()
+        )
 
     @classmethod
     def newest_expression(cls) -> RawSQL:
@@ -554,17 +541,25 @@ class SearchIndex:
         if not cls.available():
             return 0
         texts = SnapshotSearchText._meta.db_table
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
+        if connection.vendor == "postgresql":
+            statement = (
+                f"INSERT INTO {cls.TABLE} (snapshot_id, text) SELECT snapshot_id, text "  # noqa: S608
+                f"FROM {texts} AS t WHERE NOT EXISTS (SELECT 1 FROM {cls.TABLE} AS i "
+                "WHERE i.snapshot_id = t.snapshot_id) ON CONFLICT DO NOTHING"
+            )
+        else:
+            statement = (
                 f"INSERT INTO {cls.TABLE}(rowid, text) SELECT snapshot_id, text FROM {texts} "  # noqa: S608
                 f"WHERE snapshot_id > (SELECT COALESCE(MAX(rowid), 0) FROM {cls.TABLE}) "
                 "ORDER BY snapshot_id"
             )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
             return cursor.rowcount
 
 
-# Beside the index it fills rather than in tasks.py: the sync service queues it, and tasks.py
-# imports the sync service.
+# Beside the index it fills rather than in tasks.py: the snapshot writer queues it, and tasks.py
+# imports the sync.
 @task()
 def index_search_texts_task() -> int:
     """Add the search texts of snapshots stored since the last run to the search index."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from itertools import chain, repeat
-from operator import attrgetter
 from typing import Any
 
 from django.db.models import Q
@@ -27,28 +26,6 @@ def search_text(raw: dict[str, Any]) -> str:
     except TypeError:  # a field that is not an object, or a list where a name belongs
         distinct = dict.fromkeys(word for word in _names_one_by_one(raw) if isinstance(word, str))
     return _as_text(distinct)
-
-
-def typed_search_text(integration: Any) -> str:
-    """`search_text` of an integration decoded into structs (`ampersand.typed`): the same
-    words in the same order, read from attributes (an unset one is falsy, as a missing key)."""
-    content = integration.latest_revision.content
-    names = [integration.name, content.name, content.display_name]
-    for section in (content.read, content.write, content.subscribe):
-        for obj in getattr(section, "objects", None) or ():
-            names += (
-                obj.object_name,
-                getattr(obj, "map_to_name", None),
-                getattr(obj, "map_to_display_name", None),
-            )
-            for list_name in ("required_fields", "optional_fields"):
-                fields = getattr(obj, list_name, None)
-                if fields:
-                    names += chain.from_iterable(map(_FIELD_NAMES, fields))
-    return _as_text(dict.fromkeys(filter(None, names)))
-
-
-_FIELD_NAMES = attrgetter("field_name", "map_to_name", "map_to_display_name")
 
 
 def _as_text(distinct: dict[Any, None]) -> str:

@@ -1,9 +1,12 @@
 """The one writer of snapshots: the sync, the deploy flow and the test fixtures store through it.
 
-`SnapshotWriter` stores new versions in batches of SNAPSHOT_BATCH_SIZE (with the integrations
-they belong to when new, and their search texts), so a large sync's JSON never lives decoded
-all at once. `store_versions` is the whole job for a handful of integrations the API returned
-(a deploy's answer, a fixture): it decides what is new, changed or unchanged and writes that.
+`SnapshotWriter.add` queues a new version of an integration (its JSON as the API returned it,
+already checked against the contract) and writes SNAPSHOT_BATCH_SIZE at a time: the snapshot
+with the columns pages read instead of its JSON (`snapshot_columns`), its search text, the
+integration (made when new) pointing at it. `Snapshot.save()` and `bulk_create` refuse, so no
+other road exists. `store_versions` is the whole job for a handful of integrations the API
+returned (a deploy's answer, a fixture): it tells what is new, changed or unchanged, and
+writes that. Checking JSON against the contract is the client's, once (`ListedIntegration`).
 """
 
 from __future__ import annotations
@@ -14,30 +17,61 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from integrations.ampersand.client import ListedIntegration
 from integrations.bulk import insert_rows, update_rows
-from integrations.models import Integration, Snapshot, SnapshotSearchText
-from integrations.sync_work import ToStore, work_on
+from integrations.models import (
+    EncodedJSON,
+    Integration,
+    Snapshot,
+    SnapshotSearchText,
+    canonical_hash,
+    index_search_texts_task,
+)
+from integrations.search import search_text
 
 # Rows per INSERT: small enough for SQLite's parameter limit and for the size of one statement
 # of snapshots (their JSON is most of it).
 SNAPSHOT_BATCH_SIZE = 100
 
 
+def snapshot_columns(raw: dict[str, Any]) -> dict[str, Any]:
+    """What a snapshot keeps beside the JSON of `raw`, so pages need not parse it."""
+    revision = raw.get("latestRevision") or {}
+    content = revision.get("content") or {}
+    proxy = content.get("proxy")
+    return {
+        "revision_id": revision.get("id", ""),
+        "revision_created_at": parse_datetime(revision.get("createTime") or ""),
+        "spec_version": revision.get("specVersion", ""),
+        "read_count": _object_count(content, "read"),
+        "write_count": _object_count(content, "write"),
+        "subscribe_count": _object_count(content, "subscribe"),
+        "has_proxy": isinstance(proxy, dict) and proxy.get("enabled") is True,
+    }
+
+
+def _object_count(content: dict[str, Any], action: str) -> int:
+    section = content.get(action)
+    objects = section.get("objects") if isinstance(section, dict) else None
+    return len(objects) if isinstance(objects, list) else 0
+
+
 class SnapshotWriter:
     """New snapshots of one project's integrations, all taken the same way (`source`, by whom,
-    in which sync run or deploy), written SNAPSHOT_BATCH_SIZE at a time. Call `flush()` last."""
+    in which sync run or deploy), written SNAPSHOT_BATCH_SIZE at a time. Call `flush()` last,
+    inside the caller's transaction; the search index is filled once it commits."""
 
     INTEGRATION_FIELDS = (
-        *("project", "remote_id", "name", "provider", "display_name", "state"),
-        *("first_seen_at", "last_synced_at", "changed_at"),
+        *("name", "provider", "display_name", "listed_hash", "state"),
+        *("last_synced_at", "changed_at"),
     )
     SNAPSHOT_FIELDS = (
         *("integration", "raw", "content_hash", "revision_id", "revision_created_at"),
-        *("spec_version", "read_count", "write_count", "subscribe_count"),
+        *("spec_version", "read_count", "write_count", "subscribe_count", "has_proxy"),
         *("taken_at", "source", "taken_by", "sync_run", "deploy"),
     )
+    COLUMNS = SNAPSHOT_FIELDS[3:10]
 
     def __init__(
         self,
@@ -52,40 +86,38 @@ class SnapshotWriter:
         self.project_id = project_id
         self.now = now
         self.taken = (source, taken_by_id, sync_run_id, deploy_id)
-        # (integration pk, or the new integration's row; the snapshot's row less its
+        # (integration pk or None for a new one; its row; the snapshot's row less its
         # integration; its search text)
-        self.pending: list[tuple[int | None, tuple | None, tuple, str]] = []
-        self.snapshot_pks: list[int] = []
+        self.pending: list[tuple[int | None, tuple, tuple, str]] = []
+        self.written = 0
 
     def add(
         self,
         integration: Integration | None,
+        raw: dict[str, Any],
         *,
-        remote_id: str,
         content_hash: str,
-        values: ToStore,
-        stored_json: Any,
+        text: str | None = None,
+        listed_hash: str = "",
     ) -> None:
-        """Queue a snapshot of `stored_json` for `integration`, or for a new integration of
-        `remote_id` when it is None."""
-        new_row = None
-        if integration is None:
-            now = self.now
-            new_row = (
-                *(self.project_id, remote_id, values.name, values.provider),
-                *(values.display_name, Integration.State.PRESENT, now, now, now),
-            )
-        columns = values.columns
+        """Queue a snapshot of `raw` (checked against the contract) for `integration`, or for a
+        new integration when it is None. `text` is the exact JSON `raw` was decoded from: then
+        it is what is stored, byte for byte; `listed_hash` its sha256, when a sync listed it."""
+        revision_content = raw["latestRevision"]["content"]
+        integration_row = (
+            *(raw["name"], raw["provider"], revision_content.get("displayName") or ""),
+            *(listed_hash, Integration.State.PRESENT, self.now, self.now),
+        )
+        columns = snapshot_columns(raw)
         snapshot_row = (
-            stored_json,
+            raw if text is None else EncodedJSON(text),
             content_hash,
-            *(columns["revision_id"], columns["revision_created_at"], columns["spec_version"]),
-            *(columns["read_count"], columns["write_count"], columns["subscribe_count"]),
+            *(columns[name] for name in self.COLUMNS),
             self.now,
             *self.taken,
         )
         pk = None if integration is None else integration.pk
-        self.pending.append((pk, new_row, snapshot_row, values.search_text))
+        self.pending.append((pk, raw["id"], integration_row, snapshot_row, search_text(raw)))
         if len(self.pending) == SNAPSHOT_BATCH_SIZE:
             self.flush()
 
@@ -95,18 +127,22 @@ class SnapshotWriter:
         new_pks = iter(
             insert_rows(
                 Integration,
-                self.INTEGRATION_FIELDS,
-                [new_row for _, new_row, _, _ in self.pending if new_row is not None],
+                ("project", "remote_id", "first_seen_at", *self.INTEGRATION_FIELDS),
+                [
+                    (self.project_id, remote_id, self.now, *row)
+                    for pk, remote_id, row, _, _ in self.pending
+                    if pk is None
+                ],
                 returning_pks=True,
             )
         )
-        integration_pks = [next(new_pks) if pk is None else pk for pk, _, _, _ in self.pending]
+        integration_pks = [next(new_pks) if pk is None else pk for pk, *_ in self.pending]
         snapshot_pks = insert_rows(
             Snapshot,
             self.SNAPSHOT_FIELDS,
             [
                 (integration_pk, *snapshot_row)
-                for integration_pk, (_, _, snapshot_row, _) in zip(
+                for integration_pk, (*_, snapshot_row, _) in zip(
                     integration_pks, self.pending, strict=True
                 )
             ],
@@ -119,24 +155,19 @@ class SnapshotWriter:
         )
         update_rows(
             Integration,
-            ("latest_snapshot", "changed_at"),
+            ("latest_snapshot", *self.INTEGRATION_FIELDS),
             [
-                (integration_pk, snapshot_pk, self.now)
-                for integration_pk, snapshot_pk in zip(integration_pks, snapshot_pks, strict=True)
+                (integration_pk, snapshot_pk, *row)
+                for integration_pk, snapshot_pk, (_, _, row, _, _) in zip(
+                    integration_pks, snapshot_pks, self.pending, strict=True
+                )
             ],
         )
-        self.snapshot_pks.extend(snapshot_pks)
+        if not self.written:
+            # Behind the snapshots: searches scan the texts it does not hold yet.
+            transaction.on_commit(index_search_texts_task.enqueue)
+        self.written += len(self.pending)
         self.pending = []
-
-
-def refresh_integration(integration: Integration, values: ToStore, *, now: Any) -> None:
-    """Set what `integration` shows from its new version (saving is the caller's)."""
-    integration.name = values.name
-    integration.provider = values.provider
-    integration.display_name = values.display_name
-    integration.state = Integration.State.PRESENT
-    integration.last_synced_at = now
-    integration.changed_at = now
 
 
 def store_versions(
@@ -148,23 +179,21 @@ def store_versions(
     sync_run_id: int | None = None,
     deploy_id: int | None = None,
 ) -> list[Integration]:
-    """Store each integration JSON in `raws` (as the API returned it) as its integration's
-    latest snapshot, unless it is that snapshot's content already; its integration, by remote
-    id, is made when new. Returns the integrations in order, their latest snapshot loaded.
-
-    Raises ValueError when an item breaks the contract.
+    """Store each integration JSON in `raws` (as the API returned it, checked against the
+    contract by the client) as its integration's latest snapshot, unless it is that snapshot's
+    content already; its integration, by remote id, is made when new. Returns the integrations
+    in order, their latest snapshot loaded.
     """
-    now = timezone.now()
+    raws = list(raws)
     writer = SnapshotWriter(
         project_id=project_id,
         source=source,
-        now=now,
+        now=timezone.now(),
         taken_by_id=taken_by_id,
         sync_run_id=sync_run_id,
         deploy_id=deploy_id,
     )
-    raws = list(raws)
-    remote_ids = [str(raw.get("id")) for raw in raws]
+    remote_ids = [raw["id"] for raw in raws]
     with transaction.atomic():
         known = {
             integration.remote_id: integration
@@ -172,31 +201,13 @@ def store_versions(
                 project_id=project_id, remote_id__in=remote_ids
             ).annotate(latest_hash=F("latest_snapshot__content_hash"))
         }
-        hashes = {remote_id: known[remote_id].latest_hash for remote_id in known}
-        for index, raw in enumerate(raws):
-            item = ListedIntegration(index, decoded=raw)
-            done = work_on(item, known_hashes=hashes, check_first=True)
-            if done.content_hash is None:
-                raise ValueError(f"not a valid integration: {'; '.join(item.field_errors)}")
-            integration = known.get(done.remote_id)
-            if done.to_store is None:
+        latest = {remote_id: known[remote_id].latest_hash for remote_id in known}
+        for raw in raws:
+            content_hash = canonical_hash(raw)
+            if latest.get(raw["id"]) == content_hash:
                 continue
-            if integration is not None:
-                refresh_integration(integration, done.to_store, now=now)
-                integration.save(
-                    update_fields=[
-                        *("name", "provider", "display_name", "state"),
-                        *("last_synced_at", "changed_at"),
-                    ]
-                )
-            writer.add(
-                integration,
-                remote_id=done.remote_id,
-                content_hash=done.content_hash,
-                values=done.to_store,
-                stored_json=raw,
-            )
-            hashes[done.remote_id] = done.content_hash
+            writer.add(known.get(raw["id"]), raw, content_hash=content_hash)
+            latest[raw["id"]] = content_hash
         writer.flush()
         stored = {
             integration.remote_id: integration

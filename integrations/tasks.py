@@ -9,7 +9,7 @@ from django.db import transaction
 from django.tasks import task
 
 from integrations.models import Project, SyncRun
-from integrations.services import run_sync, start_sync
+from integrations.sync import run_sync, start_sync
 
 
 @task()

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from integrations.models import DeployRecord, SyncRun
-from integrations.services import sync_project
+from integrations.sync import sync_project
 
 # The cast of users, as fixtures; tests take them as parameters of the same names.
 from tests.integrations.conftest import (  # noqa: F401

@@ -170,7 +170,7 @@ class DefaultPeriod(ApiModel):
 
 
 def period_is_set(days: int | None, full_history: bool | None) -> bool:
-    """A backfill period's rule (also checked by `typed.py` on what it decodes)."""
+    """A backfill period's rule: days or full history."""
     return days is not None or full_history is not None
 
 

@@ -43,7 +43,7 @@ from integrations.api.throttles import ActionRateThrottle
 from integrations.models import Integration, Project, Snapshot, SyncRun
 from integrations.permissions import Action
 from integrations.search import MAX_QUERY_LENGTH
-from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs
+from integrations.sync import SyncAlreadyRunning, fail_dead_sync_runs
 from integrations.tasks import start_background_sync
 
 

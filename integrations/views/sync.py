@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from integrations.access import get_project_for_user, get_sync_run_for_user
 from integrations.models import SyncRun
 from integrations.permissions import Action
-from integrations.services import SyncAlreadyRunning, fail_dead_sync_runs
+from integrations.sync import SyncAlreadyRunning, fail_dead_sync_runs
 from integrations.tasks import start_background_sync
 
 

@@ -14,7 +14,6 @@ FIGURES = {
     "ratio resync/raw_fetch": r"\d+\.\d\d",
     "peak_rss sync": r"\d+ MB",
     "ratio full_sync/raw_fetch_reused_client": r"\d+\.\d\d",
-    "peak_private sync_copies": r"\d+ MB",
 }
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy.service import deploy, latest_revisions
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,7 @@ from django.core.cache import cache
 
 from integrations.models import Integration, Project
 from integrations.presenters import present_content
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from integrations.views import browse
 from tests.integrations.conftest import (
     connected_project,

@@ -14,7 +14,7 @@ from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy.service import deploy
 from integrations.editing import FIELD_LISTS
 from integrations.models import Draft
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

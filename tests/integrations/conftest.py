@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from integrations.models import Integration, Membership, Project, Snapshot
-from integrations.services import sync_project
+from integrations.snapshots import store_versions
+from integrations.sync import sync_project
 from tests.conftest import EmulatorApi
 
 _ids = itertools.count(1)
@@ -34,27 +35,15 @@ def integration_json(name: str, **content: Any) -> dict[str, Any]:
 
 
 def store_integration(project: Project, raw: dict[str, Any]) -> Integration:
-    integration = Integration.objects.create(
-        project=project,
-        remote_id=raw["id"],
-        name=raw["name"],
-        provider=raw["provider"],
-        display_name=raw["latestRevision"]["content"].get("displayName", ""),
-    )
-    snapshot = Snapshot.from_raw(raw, integration=integration)
-    snapshot.save()
-    integration.latest_snapshot = snapshot
-    integration.save()
-    return integration
+    """Store `raw` as a new integration of `project`, by the writer the sync and deploys use."""
+    return store_versions(project.pk, [raw], source=Snapshot.Source.SYNC)[0]
 
 
 def add_version(integration: Integration, raw: dict[str, Any], **fields: Any) -> Snapshot:
-    """Store `raw` as the integration's newest snapshot."""
-    snapshot = Snapshot.from_raw(raw, integration=integration, **fields)
-    snapshot.save()
-    integration.latest_snapshot = snapshot
-    integration.save()
-    return snapshot
+    """Store `raw` as the integration's newest snapshot (by the same writer)."""
+    stored = store_versions(integration.project_id, [raw], **{"source": "sync", **fields})[0]
+    integration.refresh_from_db()
+    return stored.latest_snapshot
 
 
 def renamed(raw: dict[str, Any], display_name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from integrations.models import (
     SyncRun,
     store_catalog,
 )
-from integrations.services import start_sync
+from integrations.sync import start_sync
 from tests.integrations.conftest import (
     add_version,
     connected_project,
@@ -177,12 +177,13 @@ def test_integration_list_shows_only_visible_integrations_with_their_latest_snap
     assert shown["project"] == {"id": project.pk, "name": "demo"}
     assert shown["remote_id"] == versions.remote_id
     assert shown["name"] == "zendesk-tickets"
-    assert shown["display_name"] == "Tickets"
+    # The latest version's, as a sync or a deploy stores it (through the one writer).
+    assert shown["display_name"] == "Support tickets"
     assert shown["provider"] == "zendesk"
     assert shown["provider_display_name"] == "zendesk"  # not in the catalog: its own name
     assert shown["state"] == "present"
     assert datetime.fromisoformat(shown["first_seen_at"]) == versions.first_seen_at
-    assert shown["last_synced_at"] is None
+    assert shown["last_synced_at"] is not None
     assert shown["latest_snapshot"]["id"] == latest.pk
     assert shown["latest_snapshot"]["revision_id"] == latest.revision_id
     assert shown["latest_snapshot"]["revision_created_at"] == "2026-01-05T09:00:00Z"

@@ -11,7 +11,8 @@ from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy import service
 from integrations.models import DeployRecord
-from integrations.services import client_for, sync_project
+from integrations.services import client_for
+from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 
 

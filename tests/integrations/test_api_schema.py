@@ -30,7 +30,8 @@ from accounts.models import ApiToken
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy import service
 from integrations.models import DeployRecord
-from integrations.services import client_for, sync_project
+from integrations.services import client_for
+from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 
 CHECKS = [

@@ -18,7 +18,8 @@ from integrations.ampersand.manifest import ValidationResult, build_manifest_yam
 from integrations.deploy import service
 from integrations.deploy.service import DeployBusy, deploy, latest_revisions
 from integrations.models import DeployRecord, Integration, Snapshot
-from integrations.services import client_for, sync_project
+from integrations.services import client_for
+from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 
 Outcome = DeployRecord.Outcome

@@ -21,7 +21,8 @@ from integrations.models import (
     Snapshot,
     store_catalog,
 )
-from integrations.services import client_for, sync_project
+from integrations.services import client_for
+from integrations.sync import sync_project
 from integrations.views.deploys import numbered_lines
 from tests.integrations.conftest import connected_project, seed_remote
 

@@ -23,7 +23,8 @@ from emulator.signals import response_served
 from integrations.ampersand.manifest import Severity, build_manifest_yaml, validate_manifest
 from integrations.deploy.service import deploy, latest_revisions
 from integrations.models import DeployRecord, Integration, Snapshot
-from integrations.services import client_for, sync_project
+from integrations.services import client_for
+from integrations.sync import sync_project
 from tests.ampersand.manifest_strategies import manifests
 from tests.ampersand.validator_cases import CASES, SPEC_INVALID_EXAMPLES, manifest
 from tests.integrations.conftest import connected_project

@@ -11,7 +11,7 @@ from emulator.models import Installation as RemoteInstallation
 from integrations.ampersand.manifest import load_manifest
 from integrations.models import Integration, Project
 from integrations.presenters import present_content
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from integrations.views import browse
 from tests.integrations.conftest import (
     connected_project,

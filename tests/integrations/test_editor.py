@@ -16,7 +16,7 @@ from emulator.models import Installation as RemoteInstallation
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml, validate_manifest
 from integrations.models import DeployRecord, Draft, Membership, Snapshot
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 from tests.integrations.test_deploy_pages import form_fields as deploy_form_fields
 

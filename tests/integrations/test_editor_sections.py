@@ -10,7 +10,7 @@ from django.test import Client
 
 from integrations.forms import SubscribeEditor, WriteEditor
 from integrations.models import Draft
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
 from tests.integrations.test_editor import HTMX
 from tests.integrations.test_editor_forms import card_fields

@@ -9,7 +9,7 @@ from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.models import Integration, Membership, Snapshot
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from tests.integrations.conftest import (
     add_version,
     connected_project,

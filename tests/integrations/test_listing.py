@@ -24,9 +24,14 @@ from integrations.models import (
     store_catalog,
 )
 from integrations.search import search_text
-from integrations.services import sync_project
+from integrations.sync import sync_project
 from integrations.views.listing import listed_version
-from tests.integrations.conftest import integration_json, renamed, store_integration
+from tests.integrations.conftest import (
+    add_version,
+    integration_json,
+    renamed,
+    store_integration,
+)
 
 
 def provider_badge(provider: str, shown: str) -> str:
@@ -583,10 +588,8 @@ def test_a_new_snapshot_shows_in_its_cached_row(viewer_client, project):
     assert '<td class="num">1</td>' in viewer_client.get(LIST_URL).text
 
     raw = integration_json("versioned", read=objects("a", "b", "c"))
-    snapshot = Snapshot.from_raw(raw, integration=integration)
-    snapshot.save()
-    integration.latest_snapshot = snapshot
-    integration.save()
+    raw["id"] = integration.remote_id
+    add_version(integration, raw)
     response = viewer_client.get(LIST_URL)
 
     assert '<td class="num">3</td>' in response.text

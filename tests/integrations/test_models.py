@@ -5,11 +5,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from integrations.models import MissingApiKey, Project, Snapshot, canonical_hash
 from integrations.search import search_text
-from tests.integrations.conftest import integration_json, store_integration
+from integrations.snapshots import SnapshotWriter
+from tests.integrations.conftest import add_version, integration_json, store_integration
 
 
 def test_canonical_hash_ignores_key_order_but_not_values():
@@ -17,14 +19,19 @@ def test_canonical_hash_ignores_key_order_but_not_values():
     assert canonical_hash({"a": 1, "b": [1, 2]}) != canonical_hash({"a": 1, "b": [2, 1]})
 
 
-def test_snapshot_cannot_be_changed_once_saved(project):
+def test_snapshots_are_written_by_the_writer_only(project):
     integration = store_integration(project, integration_json("immutable"))
     snapshot = integration.latest_snapshot
     snapshot.raw = {"tampered": True}
-    with pytest.raises(ValueError, match="immutable"):
+    with pytest.raises(TypeError, match="SnapshotWriter"):
         snapshot.save()
+    with pytest.raises(TypeError, match="SnapshotWriter"):
+        Snapshot.objects.create(integration=integration, raw={}, content_hash="x")
+    with pytest.raises(TypeError, match="SnapshotWriter"):
+        Snapshot.objects.bulk_create([Snapshot(integration=integration, raw={})])
     snapshot.refresh_from_db()
     assert "tampered" not in snapshot.raw
+    assert Snapshot.objects.count() == 1
 
 
 def test_snapshot_keeps_unknown_fields_and_reads_revision_details(project):
@@ -61,10 +68,10 @@ def test_snapshot_diff_names_what_changed_since_an_older_one(project):
         **older_raw["latestRevision"]["content"],
         "displayName": "New name",
     }
-    newer = Snapshot.from_raw(newer_raw, integration=integration)
-    newer.save()
+    older = integration.latest_snapshot
+    newer = add_version(integration, newer_raw)
 
-    diff = newer.diff(integration.latest_snapshot)
+    diff = newer.diff(older)
 
     assert [(c.kind, c.old, c.new) for c in diff.changes] == [("changed", "Old name", "New name")]
 
@@ -75,31 +82,25 @@ def test_snapshot_given_its_json_text_stores_it_as_is_and_reads_back_the_same_da
     )
     raw["latestRevision"]["content"]["displayName"] = 'Ünïcode \u2028 😀 "quoted" \\ back'
     text = json.dumps(raw, indent=1, ensure_ascii=False)
-    integration = store_integration(project, integration_json("holder"))
-    snapshot = Snapshot.from_raw(raw, text=text, integration=integration)
-    snapshot.save()
+    writer = SnapshotWriter(project_id=project.pk, source="sync", now=timezone.now())
+    with transaction.atomic():
+        writer.add(None, raw, content_hash=canonical_hash(raw), text=text)
+        writer.flush()
 
-    assert Snapshot.objects.get(pk=snapshot.pk).raw == raw
-    assert Snapshot.objects.filter(
-        raw__latestRevision__content__displayName=raw["latestRevision"]["content"]["displayName"]
-    ).exists()
-    if connection.vendor == "sqlite":
+    snapshot = Snapshot.objects.get(integration__remote_id=raw["id"])
+    assert snapshot.raw == raw
+    assert snapshot.read_count == 1
+    with connection.cursor() as cursor:
+        # On PostgreSQL a `json` column: the text as given, not jsonb's form of it.
+        cursor.execute("SELECT raw FROM integrations_snapshot WHERE id = %s", [snapshot.pk])
+        stored = cursor.fetchone()[0]
+    assert stored == (text if connection.vendor == "sqlite" else raw)
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT raw FROM integrations_snapshot WHERE id = %s", [snapshot.pk])
+            cursor.execute(
+                "SELECT raw::text FROM integrations_snapshot WHERE id = %s", [snapshot.pk]
+            )
             assert cursor.fetchone()[0] == text
-
-
-def test_snapshots_given_their_json_text_are_stored_in_bulk(project):
-    integration = store_integration(project, integration_json("bulk"))
-    raws = [integration_json(f"bulk-{n}", displayName=f"Bulk {n}") for n in range(3)]
-    snapshots = [
-        Snapshot.from_raw(raw, text=json.dumps(raw), integration=integration) for raw in raws
-    ]
-    Snapshot.objects.bulk_create(snapshots)
-    stored = Snapshot.objects.filter(integration=integration).exclude(
-        pk=integration.latest_snapshot_id
-    )
-    assert sorted((s.raw for s in stored), key=lambda r: r["name"]) == raws
 
 
 @pytest.mark.parametrize(

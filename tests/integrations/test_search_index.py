@@ -99,10 +99,12 @@ def test_the_search_uses_the_trigram_index_of_the_database(named):
     else:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'integrations_searchtext_trgm'"
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'integrations_searchindex_trgm'"
             )
             (definition,) = cursor.fetchone()
-        assert "gin_trgm_ops" in definition
+        # On the table the index task fills behind the sync, not on the texts the sync writes.
+        assert f"ON public.{SearchIndex.TABLE} USING gin (text gin_trgm_ops)" in definition
+        assert f'FROM "{SearchIndex.TABLE}"' in sql
         assert "LIKE" in sql
 
 

@@ -19,7 +19,8 @@ from django_tasks_db.models import DBTaskResult
 from emulator import views as emulator_views
 from emulator.models import Integration as RemoteIntegration
 from emulator.signals import response_served
-from integrations import models, services
+from integrations import models, services, snapshots
+from integrations import sync as sync_package
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import Catalog, build_manifest_yaml, load_catalog
 from integrations.models import (
@@ -31,14 +32,11 @@ from integrations.models import (
     known_catalog,
 )
 from integrations.search import search_text
-from integrations.services import (
-    SYNC_STALE_AFTER,
-    SyncAlreadyRunning,
-    fail_dead_sync_runs,
-    start_sync,
-    sync_project,
-    this_worker,
-)
+from integrations.services import this_worker
+from integrations.sync import SyncAlreadyRunning, fail_dead_sync_runs, start_sync, sync_project
+from integrations.sync import project as sync_project_module
+from integrations.sync import runs as sync_runs
+from integrations.sync.runs import SYNC_STALE_AFTER
 from integrations.tasks import start_background_sync
 from tests.ampersand.samples import integration_body
 from tests.integrations.conftest import connected_project, run_worker, seed_remote
@@ -289,8 +287,11 @@ def test_a_queued_sync_whose_task_started_but_never_claimed_it_is_failed(project
     )
 
 
-def test_the_services_never_import_the_tasks_that_run_them():
-    tree = ast.parse(Path(services.__file__).read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "module", [services, snapshots, sync_package, sync_project_module, sync_runs]
+)
+def test_the_sync_and_services_never_import_the_tasks_that_run_them(module):
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {
         alias.name

@@ -36,12 +36,8 @@ from django.utils import timezone
 
 from emulator.signals import response_served
 from integrations.models import Integration, Project, Snapshot, SyncRun
-from integrations.services import (
-    SyncAlreadyRunning,
-    client_for,
-    fail_dead_sync_runs,
-    sync_project,
-)
+from integrations.services import client_for
+from integrations.sync import SyncAlreadyRunning, fail_dead_sync_runs, sync_project
 from tests.integrations.test_sync_faults import (
     REMOTE_PROJECT,
     SEEDED_COUNT,

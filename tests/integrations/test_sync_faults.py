@@ -33,7 +33,8 @@ from integrations.models import (
     canonical_hash,
     known_catalog,
 )
-from integrations.services import client_for, sync_project
+from integrations.services import client_for
+from integrations.sync import sync_project
 
 REMOTE_PROJECT = "seeded"
 SEEDED_COUNT = 6
@@ -418,11 +419,23 @@ def crash_inserting_into(model: type) -> Any:
     return patch
 
 
+def crash_updating_integrations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash when the writer points known integrations at their new versions."""
+    update_rows = snapshots.update_rows
+
+    def update_rows_unless_integrations(into: type, *args: Any, **kwargs: Any) -> Any:
+        if into is Integration:
+            crash()
+        return update_rows(into, *args, **kwargs)
+
+    monkeypatch.setattr(snapshots, "update_rows", update_rows_unless_integrations)
+
+
 CRASH_POINTS = {
     "new integrations": crash_inserting_into(Integration),
     "snapshots": crash_inserting_into(Snapshot),
     "search texts": crash_inserting_into(SnapshotSearchText),
-    "changed integrations": lambda mp: mp.setattr(Integration.objects, "bulk_update", crash),
+    "changed integrations": crash_updating_integrations,
     "final run save": crash_on_final_run_save,
 }
 

@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 from integrations import admin, tasks
 from integrations.api import views as api_views
 from integrations.models import Integration, Membership, Project, SyncRun
-from integrations.services import start_sync
+from integrations.sync import start_sync
 from integrations.views import sync as sync_views
 from tests.integrations.conftest import (
     connected_project,

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from integrations.models import Membership, Project, SyncRun
-from integrations.services import sync_project
+from integrations.sync import sync_project
 
 DEMO_USERNAME = "demo"
 

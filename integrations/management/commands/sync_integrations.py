@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.models import Project, SyncRun
-from integrations.services import SyncAlreadyRunning, sync_project
+from integrations.sync import SyncAlreadyRunning, sync_project
 
 
 class Command(BaseCommand):
