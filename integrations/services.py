@@ -23,6 +23,7 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
+from integrations.installations import sync_installations
 from integrations.models import (
     EncodedJSON,
     Integration,
@@ -254,6 +255,7 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
         _finish_failed(run, title="Could not store the integrations", error=error)
         raise
     if run.status != SyncRun.Status.FAILED:
+        sync_installations(run.project, client=client)
         refresh_catalog(project=run.project, client=client)
     return run
 
