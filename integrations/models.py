@@ -1128,7 +1128,8 @@ class Installation(models.Model):
         indexes = [
             # The tab's page order, and its counts.
             models.Index(fields=["integration", "group_name", "remote_id"]),
-            models.Index(fields=["integration", "health_status"]),
+            # Covers the tab's counts (health and differences of those present).
+            models.Index(fields=["integration", "removed_at", "health_status", "difference_count"]),
         ]
 
     def __str__(self) -> str:

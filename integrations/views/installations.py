@@ -74,17 +74,22 @@ def installations_context(
     """What the Installations tab shows: one page of the kept installations, filtered."""
     form = InstallationFilterForm(request.GET)
     kept = Installation.objects.filter(integration=integration).present()
-    page = Paginator(
-        form.filter(kept).only(
+    installation_counts = counts(kept)
+    shown = form.filter(kept)
+    paginator = Paginator(
+        shown.only(
             *("remote_id", "group_ref", "group_name", "health_status"),
             *("last_operation_status", "created_at", "difference_count", "seen_changed_at"),
         ),
         PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    )
+    if shown is kept:  # unfiltered: the counts already counted them
+        paginator.count = installation_counts["total"]
+    page = paginator.get_page(request.GET.get("page"))
     tab_url = reverse("integrations:tab", args=[integration.pk, "installations"])
     return {
         "installation_form": form,
-        "installation_counts": counts(kept),
+        "installation_counts": installation_counts,
         "installation_page": page,
         "previous_url": tab_url + form.query_string(page=page.number - 1)
         if page.has_previous()
