@@ -25,7 +25,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import harness
-from sync import API_KEY, ROUTE, emulator_get, recorded_answer, seed_emulator
+from sync import (
+    API_KEY,
+    ROUTE,
+    emulator_get,
+    installations_integration_file,
+    recorded_answer,
+    recorded_installations,
+    seed_emulator,
+)
 
 PROJECT = "bench"
 SEARCH = "account"
@@ -79,6 +87,12 @@ def main() -> None:
         help="at most this many installations of the editor's integration, for the preview's "
         "blast radius (the emulator draws how many; default: its own default)",
     )
+    parser.add_argument(
+        "--many-installations",
+        type=int,
+        default=10_000,
+        help="installations of the integration whose Installations tab is measured",
+    )
     parser.add_argument("--seconds", type=int, default=3, help="wrk duration per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all pages (median)")
     parser.add_argument("--cache-dir", type=Path, default=harness.DEFAULT_CACHE_DIR)
@@ -87,13 +101,24 @@ def main() -> None:
         "--step", choices=["populate", "record-installations"], help=argparse.SUPPRESS
     )
     parser.add_argument("--bodies", nargs="*", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--installations-body", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--installations-integration", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20 or not 1 <= args.seconds <= 60:
         parser.error("--rounds must be 1..20 and --seconds 0.5..60")
     if args.step == "populate":
-        print(json.dumps(populate(args.bodies, api_url=args.api_url)))
+        print(
+            json.dumps(
+                populate(
+                    args.bodies,
+                    api_url=args.api_url,
+                    installations=args.installations_body,
+                    installations_integration=args.installations_integration,
+                )
+            )
+        )
         return
     if args.step == "record-installations":
         print(json.dumps(record_installations(args.out, args.installations)))
@@ -114,7 +139,18 @@ def run_bench(args: argparse.Namespace) -> None:
         )
     )
     large = recorded_answer(argparse.Namespace(**vars(LARGE), cache_dir=args.cache_dir))
-    installations = recorded_installations(args.cache_dir, args.installations)
+    installations = recorded_installations_of_large(args.cache_dir, args.installations)
+    # One integration of --many-installations installations, for the Installations tab (seed 2:
+    # seed 1 would give it the ids of the first of the 1,000).
+    many_installations = argparse.Namespace(
+        installations=args.many_installations,
+        objects=args.objects,
+        fields=args.fields,
+        seed=2,
+        cache_dir=args.cache_dir,
+    )
+    installations_body = recorded_installations(many_installations)
+    many_installations_integration = installations_integration_file(many_installations)
     [large_integration] = json.loads(large.read_bytes())
     installations_route = f"{ROUTE}/{large_integration['id']}/installations"
     with (
@@ -128,6 +164,8 @@ def run_bench(args: argparse.Namespace) -> None:
             [
                 *(__file__, "--step", "populate", "--api-url", f"{api}/v1"),
                 *("--bodies", str(many), str(large)),
+                *("--installations-body", str(installations_body)),
+                *("--installations-integration", str(many_installations_integration)),
             ],
             env,
         )
@@ -170,6 +208,10 @@ def run_bench(args: argparse.Namespace) -> None:
                     htmx=True,
                     expect=("Saved to your draft",),
                 ),
+                "installations_page": Page(
+                    f"/integrations/{setup['installations_pk']}/installations/",
+                    expect=(f"<strong>{setup['installations']}</strong> installations",),
+                ),
             }
             for page in pages.values():
                 warm_up(base_url, page, cookie)
@@ -190,14 +232,15 @@ def run_bench(args: argparse.Namespace) -> None:
     )
     for name, value in medians.items():
         print(f"median {name} = {value:.2f} ms")
+    print(f"installations page: {setup['installations']} installations on one integration")
     for name in (
         *("list", "search", "detail", "search_uncached", "edit", "preview", "autosave"),
-        *("detail_cold", "search_random"),
+        *("installations_page", "detail_cold", "search_random"),
     ):
         print(f"ratio {name}/hello = {medians[name] / medians['hello']:.2f}")
 
 
-def recorded_installations(cache_dir: Path, at_most: int) -> Path:
+def recorded_installations_of_large(cache_dir: Path, at_most: int) -> Path:
     """The emulator's listInstallations body for the editor's integration, recorded once."""
     key = f"i{LARGE.integrations}-o{LARGE.objects}-f{LARGE.fields}-s{LARGE.seed}-n{at_most}"
     return harness.recorded(
@@ -215,10 +258,13 @@ def record_installations(out: Path, at_most: int) -> dict[str, int]:
     return {"installations": len(json.loads(body))}
 
 
-def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
+def populate(
+    bodies: list[Path], *, api_url: str, installations: Path, installations_integration: Path
+) -> dict[str, object]:
     """Store the recorded integrations through the real sync, make a logged-in session of an
     editor, and that editor's draft of the largest integration (a backfill changed, a field
-    re-mapped). The project's API (for the preview's blast radius) is at `api_url`."""
+    re-mapped). The project's API (for the preview's blast radius) is at `api_url`. The
+    `installations` (a listInstallationsForProject body) are kept as the sync keeps them."""
     harness.setup_django()
     import httpx
     import orjson
@@ -232,11 +278,25 @@ def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
     from django.contrib.sessions.backends.db import SessionStore
 
     from integrations.ampersand import AmpersandClient
+    from integrations.ampersand.client import listed_installations
     from integrations.diff import diff_contents
-    from integrations.models import Draft, Integration, Membership, Project, SearchIndex
+    from integrations.installations import store_installations
+    from integrations.models import (
+        Draft,
+        Installation,
+        Integration,
+        Membership,
+        Project,
+        SearchIndex,
+    )
     from integrations.sync import sync_project
 
     items = [item for body in bodies for item in orjson.loads(body.read_bytes())]
+    # Renamed: the emulator names it as it names the editor's integration, whose draft the
+    # preview matches by name.
+    [many_installations_item] = orjson.loads(installations_integration.read_bytes())
+    many_installations_item["name"] = "bench-many-installations"
+    items.append(many_installations_item)
     answer = orjson.dumps(items)
     transport = httpx.MockTransport(
         lambda request: httpx.Response(
@@ -256,6 +316,11 @@ def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
         raise SystemExit(f"populating failed: {run.error_title} {run.error_detail}")
     # What the task the sync queued does under `make run`'s worker.
     SearchIndex.index_new()
+    listed = listed_installations(installations.read_bytes())
+    kept = store_installations(project, listed)
+    if kept.new + kept.changed + kept.removed == 0 and not Installation.objects.exists():
+        raise SystemExit("populating kept no installations")
+    [many_installations] = {item.integration_id for item in listed}
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench", defaults={"password": make_password(None)}
@@ -298,6 +363,10 @@ def populate(bodies: list[Path], *, api_url: str) -> dict[str, object]:
         "session_key": session.session_key,
         "draft": draft.text,
         "draft_changes": f"{diff.summary_line()}, {len(issues)} issues",
+        "installations_pk": Integration.objects.get(
+            project=project, remote_id=many_installations
+        ).pk,
+        "installations": len(listed),
     }
 
 
@@ -405,7 +474,11 @@ def warm_up(base_url: str, page: Page, cookie: str) -> None:
             missing = [text for text in page.expect if text not in response.text]
             found = [text for text in page.refuse if text in response.text]
             if missing or found:
-                raise SystemExit(f"{method} {page.path}: missing {missing}, holds {found}")
+                where = response.text.find(found[0]) if found else 0
+                raise SystemExit(
+                    f"{method} {page.path}: missing {missing}, holds {found}\n"
+                    f"{response.text[where : where + 600]}"
+                )
 
 
 LATENCY_50 = re.compile(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", re.M)

@@ -19,6 +19,9 @@ import harness
 PROJECT = "bench"
 API_KEY = "bench-key"
 ROUTE = f"/v1/projects/{PROJECT}/integrations"
+INSTALLATIONS_ROUTE = f"/v1/projects/{PROJECT}/installations"
+# The project of many installations: one integration (the data set's objects and fields).
+INSTALLATIONS_PROJECT = "bench-installations"
 
 
 def main() -> None:
@@ -27,10 +30,21 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=10)
     parser.add_argument("--fields", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--installations",
+        type=int,
+        default=10_000,
+        help="installations of the one integration of the installations figures",
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each kind (median)")
     parser.add_argument("--cache-dir", type=Path, default=harness.DEFAULT_CACHE_DIR)
     # Internal: the steps that run in processes of their own.
-    parser.add_argument("--step", choices=["record", "sync"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--step",
+        choices=["record", "sync", "record-installations", "sync-installations"],
+        help=argparse.SUPPRESS,
+    )
+    parser.add_argument("--integration-body", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--expect", type=int, help=argparse.SUPPRESS)
@@ -42,6 +56,13 @@ def main() -> None:
         record(args.out, args)
     elif args.step == "sync":
         print(json.dumps(measure_sync(args.url, runs=args.runs, expect=args.expect)))
+    elif args.step == "record-installations":
+        record_installations(args.out, args)
+    elif args.step == "sync-installations":
+        figures = measure_installations_sync(
+            args.url, args.integration_body, runs=args.runs, expect=args.expect
+        )
+        print(json.dumps(figures))
     else:
         run_bench(args)
 
@@ -76,6 +97,82 @@ def run_bench(args: argparse.Namespace) -> None:
     # client, ~20 ms, which the sync's clients share): a stricter baseline, for comparison.
     print(f"median raw_fetch_reused_client = {raw_reused:.3f} s")
     print(f"ratio full_sync/raw_fetch_reused_client = {full / raw_reused:.2f}")
+    run_installations_bench(args)
+
+
+def run_installations_bench(args: argparse.Namespace) -> None:
+    """One integration of `--installations` installations: their sync (into empty tables, then
+    with nothing changed) against a bare fetch and parse of listInstallationsForProject."""
+    installations_file = recorded_installations(args)
+    integration_file = installations_integration_file(args)
+    expect = args.installations
+    with harness.scratch_dir() as scratch:
+        database_url = os.environ.get("DATABASE_URL") or harness.sqlite_url(scratch / "bench.db")
+        harness.migrate(database_url)
+        with harness.static_server(installations_file, INSTALLATIONS_ROUTE) as server:
+            base_url = f"{server}/v1"
+            raw = measure_raw_fetch(base_url, runs=args.runs, path="installations")
+            figures = harness.run_json(
+                [
+                    *(__file__, "--step", "sync-installations", "--url", base_url),
+                    *("--integration-body", str(integration_file)),
+                    *("--runs", str(args.runs), "--expect", str(expect)),
+                ],
+                harness.django_env(database_url),
+            )
+    full, resync = figures["installations_sync"], figures["installations_resync"]
+    size = installations_file.stat().st_size / 1e6
+    print(f"installations = {expect} on one integration ({size:.1f} MB of JSON)")
+    print(f"median raw_fetch_installations = {raw:.3f} s")
+    print(f"median installations_sync = {full:.3f} s")
+    print(f"median installations_resync = {resync:.3f} s")
+    print(f"ratio installations_sync/raw_fetch_installations = {full / raw:.2f}")
+    print(f"ratio installations_resync/raw_fetch_installations = {resync / raw:.2f}")
+
+
+def recorded_installations(args: argparse.Namespace) -> Path:
+    """The emulator's listInstallationsForProject body for one integration of
+    `--installations` installations (and, beside it, that integration's listIntegrations body),
+    recorded once."""
+    return harness.recorded(
+        args.cache_dir / f"installations-{installations_key(args)}.json",
+        [
+            *(__file__, "--step", "record-installations", "--cache-dir", str(args.cache_dir)),
+            *("--installations", str(args.installations), "--objects", str(args.objects)),
+            *("--fields", str(args.fields), "--seed", str(args.seed)),
+        ],
+    )
+
+
+def installations_key(args: argparse.Namespace) -> str:
+    return f"n{args.installations}-o{args.objects}-f{args.fields}-s{args.seed}"
+
+
+def installations_integration_file(args: argparse.Namespace) -> Path:
+    return args.cache_dir / f"installations-{installations_key(args)}.integration.json"
+
+
+def record_installations(out: Path, args: argparse.Namespace) -> None:
+    from django.core.management import call_command
+
+    harness.setup_django()
+    call_command("migrate", verbosity=0)
+    call_command(
+        "seed_emulator",
+        project=PROJECT,
+        api_key=API_KEY,
+        integrations=1,
+        objects=args.objects,
+        fields=args.fields,
+        seed=args.seed,
+        exact_installations=args.installations,
+        operations=0,
+        stdout=sys.stderr,
+    )
+    installations_integration_file(args).write_bytes(emulator_get(ROUTE))
+    body = emulator_get(INSTALLATIONS_ROUTE)
+    out.write_bytes(body)
+    print(json.dumps({"bytes": len(body)}))
 
 
 def recorded_answer(args: argparse.Namespace) -> Path:
@@ -131,13 +228,13 @@ def emulator_get(route: str) -> bytes:
     return response.content
 
 
-def measure_raw_fetch(base_url: str, *, runs: int) -> float:
+def measure_raw_fetch(base_url: str, *, runs: int, path: str = "integrations") -> float:
     """The bare cost: one GET with httpx and `json.loads` of the body, as a client would."""
 
     def once() -> float:
         started = time.perf_counter()
         with raw_client(base_url) as http:
-            fetch_and_parse(http)
+            fetch_and_parse(http, path)
         return time.perf_counter() - started
 
     once()  # warm-up: imports, first connection
@@ -163,8 +260,8 @@ def raw_client(base_url: str):
     return httpx.Client(base_url=base_url, headers={"X-Api-Key": API_KEY}, timeout=30)
 
 
-def fetch_and_parse(http) -> None:
-    response = http.get(f"projects/{PROJECT}/integrations")
+def fetch_and_parse(http, path: str = "integrations") -> None:
+    response = http.get(f"projects/{PROJECT}/{path}")
     response.raise_for_status()
     json.loads(response.content)
 
@@ -189,6 +286,60 @@ def measure_sync(base_url: str, *, runs: int, expect: int) -> dict[str, float | 
         "full_sync": harness.median(full),
         "resync": harness.median(resync),
         "peak_rss_mb": harness.peak_rss_mb(),
+    }
+
+
+def measure_installations_sync(
+    base_url: str, integration_body: Path, *, runs: int, expect: int
+) -> dict[str, float]:
+    """sync_installations into empty tables, then with nothing changed; the integration is
+    stored first (untimed) from its recorded listIntegrations body."""
+    harness.setup_django()
+    import httpx
+
+    from integrations.ampersand import AmpersandClient
+    from integrations.installations import sync_installations
+    from integrations.models import Installation, Project
+    from integrations.services import client_for
+    from integrations.sync import sync_project
+
+    project, _ = Project.objects.update_or_create(
+        name=INSTALLATIONS_PROJECT, defaults={"ampersand_project": PROJECT, "api_url": base_url}
+    )
+    project.set_api_key(API_KEY)
+    project.save()
+    answers = {"integrations": integration_body.read_bytes(), "installations": b"[]"}
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(
+            200,
+            content=answers.get(request.url.path.rsplit("/", 1)[-1], b"{}"),
+            headers={"content-type": "application/json"},
+        )
+    )
+    stored = AmpersandClient(
+        base_url="http://bench.invalid/v1", api_key="-", project=PROJECT, transport=transport
+    )
+    if sync_project(project=project, client=stored).status != "succeeded":
+        raise SystemExit("could not store the installations' integration")
+
+    def timed(*, new: int) -> float:
+        started = time.perf_counter()
+        with client_for(project) as client:
+            result = sync_installations(project, client=client)
+        elapsed = time.perf_counter() - started
+        outcome = (result.error, result.fetched, result.new, result.changed, result.removed)
+        if outcome != ("", expect, new, 0, 0):
+            raise SystemExit(f"unexpected installations sync outcome {outcome}")
+        return elapsed
+
+    full = []
+    for _ in range(runs):
+        Installation.objects.filter(project=project).delete()
+        full.append(timed(new=expect))
+    resync = [timed(new=0) for _ in range(runs)]
+    return {
+        "installations_sync": harness.median(full),
+        "installations_resync": harness.median(resync),
     }
 
 

@@ -124,6 +124,7 @@ def build_demo(
     integrations: int,
     installations: int,
     sizes: Sizes = Sizes(),
+    exact_installations: bool = False,
 ) -> DemoData:
     context = _Context(rng=rng, new_id=new_id, project_id=project_id, sizes=sizes)
     destinations = [
@@ -140,7 +141,9 @@ def build_demo(
     installed = [
         installation
         for integration in built
-        for installation in _installations(context, integration, customers, installations)
+        for installation in _installations(
+            context, integration, customers, installations, exact=exact_installations
+        )
     ]
     customers.settle_times(installed)
     return DemoData(destinations=destinations, integrations=built, installations=installed)
@@ -590,13 +593,18 @@ def _workspace_ref(rng: Random, provider: Provider, group_name: str) -> str:
 
 
 def _installations(
-    context: _Context, integration: DemoIntegration, customers: _Customers, maximum: int
+    context: _Context,
+    integration: DemoIntegration,
+    customers: _Customers,
+    maximum: int,
+    *,
+    exact: bool = False,
 ) -> list[DemoInstallation]:
     if maximum < 1:
         return []
     rng = context.rng
     provider = next(p for p in catalog.PROVIDERS if p.name == integration.provider)
-    count = rng.randint(1, maximum)
+    count = maximum if exact else rng.randint(1, maximum)
     group_indexes = rng.sample(range(len(customers.groups)), count)
     installed = []
     for group_index in group_indexes:

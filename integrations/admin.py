@@ -25,6 +25,8 @@ from django.utils.safestring import SafeString
 from integrations.ampersand.errors import AmpersandError
 from integrations.models import (
     DeployRecord,
+    Installation,
+    InstallationConfigVersion,
     Integration,
     Membership,
     Project,
@@ -400,6 +402,46 @@ class DeployRecordAdmin(HistoryAdmin):
 
     def view_on_site(self, record: DeployRecord) -> str:
         return reverse("deploy-record", args=[record.pk])
+
+
+@admin.register(Installation)
+class InstallationAdmin(HistoryAdmin):
+    list_display = [
+        "__str__",
+        "integration",
+        "project",
+        "health_status",
+        "last_operation_status",
+        "difference_count",
+        "seen_changed_at",
+        "removed_at",
+    ]
+    list_filter = ["health_status", _project_filter()]
+    search_fields = ["group_name", "group_ref", "remote_id", "integration__name"]
+    list_select_related = ["project", "integration"]
+    date_hierarchy = "seen_changed_at"
+    show_full_result_count = False  # counting tens of thousands for each page is not needed
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Installation]:
+        # The config's JSON is read only by the change page.
+        return super().get_queryset(request).defer("config")
+
+    def view_on_site(self, installation: Installation) -> str:
+        return reverse(
+            "integrations:installation", args=[installation.integration_id, installation.pk]
+        )
+
+
+@admin.register(InstallationConfigVersion)
+class InstallationConfigVersionAdmin(HistoryAdmin):
+    list_display = ["installation", "config_hash", "seen_at"]
+    list_filter = [_project_filter("installation__project")]
+    search_fields = ["installation__group_name", "installation__remote_id", "config_hash"]
+    list_select_related = ["installation"]
+    project_lookup = "installation__project"
+
+    def project_of(self, version: InstallationConfigVersion) -> Project:
+        return version.installation.project
 
 
 # --- Accounts --------------------------------------------------------------------------------

@@ -1076,3 +1076,88 @@ def store_catalog(base_url: str, providers: dict[str, Any]) -> bool:
     )
     _known_catalogs[base_url] = (content_hash, Catalog(providers))
     return True
+
+
+class InstallationQuerySet(models.QuerySet["Installation"]):
+    def present(self) -> InstallationQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+    def matching(self, query: str) -> InstallationQuerySet:
+        """Those whose group name or group reference contains `query` (any case)."""
+        return self.filter(Q(group_name__icontains=query) | Q(group_ref__icontains=query))
+
+
+class Installation(models.Model):
+    """One customer's installation of an integration, as the last sync (or refresh) saw it.
+
+    `config` is the installation's config JSON as the API sent it; the earlier ones ampdash saw
+    are kept in InstallationConfigVersion. `difference_count` counts the read objects whose choices
+    differ from the definition it was compared with (the snapshot of `compared_hash`).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="installations")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="installations"
+    )
+    remote_id = models.CharField(max_length=200)
+    group_ref = models.CharField(max_length=500, blank=True)
+    group_name = models.CharField(max_length=500, blank=True)
+    health_status = models.CharField(max_length=50, blank=True)
+    last_operation_status = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=500, blank=True)
+    config = StoredJSONField(help_text="The installation's config JSON as the API sent it.")
+    config_hash = models.CharField(max_length=64)
+    difference_count = models.PositiveIntegerField(default=0)
+    compared_hash = models.CharField(max_length=64, blank=True)
+    first_seen_at = models.DateTimeField()
+    # When ampdash first saw the current config, and when it saw anything of the installation
+    # change (its group, health, last operation, config, or its removal or return).
+    config_seen_at = models.DateTimeField()
+    seen_changed_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InstallationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group_name", "remote_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "remote_id"], name="one_installation_per_remote_id"
+            )
+        ]
+        indexes = [
+            # The tab's page order, and its counts.
+            models.Index(fields=["integration", "group_name", "remote_id"]),
+            # Covers the tab's counts (health and differences of those present).
+            models.Index(fields=["integration", "removed_at", "health_status", "difference_count"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.group_name or self.group_ref or self.remote_id
+
+    @property
+    def differs(self) -> bool:
+        return self.difference_count > 0
+
+
+class InstallationConfigVersion(models.Model):
+    """An earlier config of an installation: kept when a sync saw it replaced.
+
+    The current config is the installation's own; each config is stored once. `seen_at` is when
+    ampdash first saw this config.
+    """
+
+    installation = models.ForeignKey(
+        Installation, on_delete=models.CASCADE, related_name="config_versions"
+    )
+    config = StoredJSONField()
+    config_hash = models.CharField(max_length=64)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-seen_at", "-id"]
+        indexes = [models.Index(fields=["installation", "-seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.installation} @ {self.seen_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ values read as absent.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -46,6 +47,8 @@ def is_json_path(name: str) -> bool:
     return name.startswith("$")
 
 
+# Installations are compared field by field: the same few hundred names come again and again.
+@functools.lru_cache(maxsize=4096)
 def readable_field_name(name: str) -> str:
     """A JSONPath field name as its steps, e.g. `$['address']['city']` -> "address \u203a city".
 
@@ -437,13 +440,17 @@ def present_installation(installation: Any, content: Any) -> InstallationRow:
     )
 
 
-def installation_differences(content: Any, config_content: Any) -> tuple[ObjectDifference, ...]:
-    """Per read object, where an installation's choices differ from the integration's."""
+def installation_differences(
+    content: Any, config_content: Any, *, definition: ReadDefinition | None = None
+) -> tuple[ObjectDifference, ...]:
+    """Per read object, where an installation's choices differ from the integration's.
+
+    `definition` is `read_definition(content)`, when the caller compares many installations.
+    """
     configured = _mapping(_mapping(_mapping(config_content).get("read")).get("objects"))
     differences = []
     defined = set()
-    for obj in _objects(_mapping(content), "read"):
-        card = present_read_object(obj)
+    for card, obj in read_definition(content) if definition is None else definition:
         defined.add(card.object_name)
         chosen = configured.get(card.object_name)
         if not isinstance(chosen, Mapping):
@@ -458,6 +465,107 @@ def installation_differences(content: Any, config_content: Any) -> tuple[ObjectD
                 ObjectDifference(str(name), ("not in the integration's definition",))
             )
     return tuple(differences)
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    """One line of an installation's page: what the definition says, what the installation has."""
+
+    label: str
+    defined: str
+    chosen: str
+    differs: bool
+
+
+@dataclass(frozen=True)
+class ObjectComparison:
+    object_name: str
+    rows: tuple[FieldComparison, ...]
+
+    @property
+    def differs(self) -> bool:
+        return any(row.differs for row in self.rows)
+
+
+def compare_installation_fields(content: Any, config_content: Any) -> list[ObjectComparison]:
+    """Per read object, the definition's settings and fields beside the installation's choices."""
+    configured = _mapping(_mapping(_mapping(config_content).get("read")).get("objects"))
+    compared = []
+    for card, obj in read_definition(content):
+        chosen = configured.get(card.object_name)
+        if not isinstance(chosen, Mapping):
+            row = FieldComparison("the object", "defined", "not selected", True)
+            compared.append(ObjectComparison(card.object_name, (row,)))
+            continue
+        compared.append(ObjectComparison(card.object_name, tuple(_compare(card, obj, chosen))))
+    defined = {card.object_name for card, _ in read_definition(content)}
+    for name in configured:
+        if name not in defined:
+            row = FieldComparison("the object", "not in the definition", "selected", True)
+            compared.append(ObjectComparison(str(name), (row,)))
+    return compared
+
+
+def _compare(
+    card: ReadCard, obj: Mapping[str, Any], chosen: Mapping[str, Any]
+) -> Iterator[FieldComparison]:
+    schedule = _text(chosen.get("schedule")) or card.schedule
+    yield FieldComparison("Schedule", card.schedule, schedule, schedule != card.schedule)
+    destination = _text(chosen.get("destination")) or card.destination
+    yield FieldComparison(
+        "Destination", card.destination, destination, destination != card.destination
+    )
+    backfill = describe_backfill(chosen["backfill"]) if "backfill" in chosen else ""
+    yield FieldComparison(
+        "Backfill",
+        card.backfill_text,
+        backfill or card.backfill_text,
+        bool(backfill) and backfill != card.backfill_text,
+    )
+    if chosen.get("disabled") is True:
+        yield FieldComparison("Reading", "on", "turned off", True)
+    selected = {
+        str(name) for name, on in _mapping(chosen.get("selectedFields")).items() if on is True
+    }
+    mappings = {
+        str(key): _text(value)
+        for key, value in _mapping(chosen.get("selectedFieldMappings")).items()
+    }
+    known = set()
+    for row in card.fields:
+        if row.user_picked:
+            label = row.map_to_display_name or row.map_to_name
+            picked = mappings.get(row.map_to_name, "")
+            defined = "user picks" + (f" (default {row.default_label})" if row.default else "")
+            yield FieldComparison(
+                label,
+                defined,
+                f"picked {readable_field_name(picked)}" if picked else "none picked",
+                (not picked and row.required)
+                or bool(picked and row.default and picked != row.default),
+            )
+            continue
+        known.add(row.field_name)
+        is_selected = row.field_name in selected
+        defined = "required" if row.required else "optional"
+        if row.map_to_name:
+            defined += f", as {row.map_to_display_name or row.map_to_name}"
+        text = "selected" if is_selected else "not selected"
+        picked = mappings.get(row.map_to_name) if row.map_to_name else None
+        remapped = bool(picked) and picked != row.field_name
+        if remapped:
+            text += f", {row.map_to_name} mapped from {readable_field_name(picked or '')}"
+        yield FieldComparison(row.field_label, defined, text, not is_selected or remapped)
+    for name in sorted(selected - known):
+        yield FieldComparison(readable_field_name(name), "not defined", "selected", True)
+
+
+type ReadDefinition = list[tuple[ReadCard, Mapping[str, Any]]]
+
+
+def read_definition(content: Any) -> ReadDefinition:
+    """The integration's read objects, each with its card, as installations are compared with."""
+    return [(present_read_object(obj), obj) for obj in _objects(_mapping(content), "read")]
 
 
 def _read_object_differences(
@@ -475,7 +583,7 @@ def _read_object_differences(
     destination = _text(chosen.get("destination"))
     if destination and destination != card.destination:
         lines.append(f"destination {destination} instead of {card.destination}")
-    if "backfill" in chosen:
+    if "backfill" in chosen and chosen["backfill"] != obj.get("backfill"):
         backfill = describe_backfill(chosen.get("backfill"))
         if backfill != card.backfill_text:
             lines.append(f"backfill {backfill} instead of {card.backfill_text}")

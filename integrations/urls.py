@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from integrations.views import browse, deploys, editor, field_picker, history, listing
+from integrations.views import (
+    browse,
+    deploys,
+    editor,
+    field_picker,
+    history,
+    installations,
+    listing,
+)
 
 app_name = "integrations"
 urlpatterns = [
@@ -13,6 +21,16 @@ urlpatterns = [
         r"^(?P<pk>[0-9]+)/(?P<tab>read|write|subscribe|proxy|raw|installations)/$",
         browse.integration_detail,
         name="tab",
+    ),
+    path(
+        "<int:pk>/installations/refresh/",
+        installations.refresh_installations,
+        name="installations-refresh",
+    ),
+    path(
+        "<int:pk>/installations/<int:installation_pk>/",
+        installations.installation_detail,
+        name="installation",
     ),
     path("<int:pk>/amp.yaml", browse.integration_manifest, name="amp-yaml"),
     path("<int:pk>/history/", history.integration_history, name="history"),

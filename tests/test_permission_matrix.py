@@ -85,6 +85,7 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     "integrations/^(?P<pk>[0-9]+)/(?P<tab>read|write|subscribe|proxy|raw|installations)/$": {
         "GET": VIEW
     },
+    "integrations/<int:pk>/installations/<int:installation_pk>/": {"GET": VIEW},
     "integrations/<int:pk>/history/": {"GET": VIEW},
     "integrations/<int:pk>/diff/": {"GET": VIEW},
     "sync-runs/<int:pk>/": {"GET": VIEW},
@@ -101,6 +102,11 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     "projects/<int:pk>/import/": {"GET": DEPLOY, "POST": DEPLOY},
     "projects/<int:pk>/integrations/new/": {"GET": DEPLOY, "POST": DEPLOY},
     "integrations/<int:pk>/versions/<int:snapshot_pk>/restore/": {"GET": DEPLOY, "POST": DEPLOY},
+    # Refreshing the installations only reads the API: any member may; back to the tab.
+    "integrations/<int:pk>/installations/refresh/": {
+        "GET": {**NOT_ALLOWED, "anonymous": 302},
+        "POST": {**VIEW, "viewer": 302, "editor": 302, "ops": 302, "superuser": 302},
+    },
     # The editor: a plain POST saves to the draft and leads back to the editor (an empty display
     # name or amp.yaml is valid input); without a draft, preview and rebase lead back there too.
     "integrations/<int:pk>/edit/": {
@@ -229,6 +235,7 @@ def objects(project, viewer, editor, superuser) -> dict[str, Any]:
         "sync_run": project.sync_runs.get().pk,
         "deploy": record.pk,
         "token": token.pk,
+        "installation": integration.installations.order_by("pk").first().pk,
     }
 
 
@@ -282,6 +289,7 @@ def kwargs_for(route: str, names: set[str], objects: dict[str, Any]) -> dict[str
             "snapshot_pk": objects["snapshot"],
             "tab": "raw",
             "index": 0,
+            "installation_pk": objects["installation"],
         }
         return {name: filled[name] for name in names}
     return {name: objects["project"] for name in names}

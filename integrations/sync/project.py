@@ -1,6 +1,7 @@
 """The sync of one project, top to bottom: fetch the listing, check each item once against the
 contract, hash it, store what is new or changed (`SnapshotWriter`), mark removed what is no
-longer listed, and leave the search index to fill behind (the writer queues it)."""
+longer listed, and leave the search index to fill behind (the writer queues it); then keep the
+project's installations (`integrations.installations`) and its provider catalog."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
+from integrations.installations import sync_installations
 from integrations.models import (
     Integration,
     Project,
@@ -106,6 +108,7 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
         finish_failed(run, title="Could not store the integrations", error=error)
         raise
     if run.status != SyncRun.Status.FAILED:
+        sync_installations(run.project, client=client)
         refresh_catalog(project=run.project, client=client)
     return run
 

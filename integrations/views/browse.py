@@ -19,17 +19,14 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 
 from integrations.access import get_integration_for_user
-from integrations.ampersand.errors import AmpersandError
 from integrations.models import Draft, Integration, Snapshot
 from integrations.presenters import (
     FieldUse,
     IntegrationView,
     find_uses,
     present_content,
-    present_installation,
 )
-from integrations.secrets import ApiKeyUnavailable
-from integrations.services import client_for
+from integrations.views.installations import installations_context
 
 TABS: Final = (
     ("read", "Read"),
@@ -40,8 +37,6 @@ TABS: Final = (
     ("installations", "Installations"),
 )
 SNAPSHOT_TABS: Final = frozenset({"read", "write", "subscribe", "proxy", "raw"})
-# The installations tab waits on the live API; a page must not hang on it.
-INSTALLATIONS_TOTAL_TIMEOUT = 5.0
 RENDERED_TABS_KEPT = 128
 # Where a snapshot tab's cached bytes go in the rendered page. Joined as bytes rather than as
 # text: a large Read tab is hundreds of kilobytes, and one non-ASCII character in the rest of
@@ -122,10 +117,12 @@ def integration_detail(request: HttpRequest, pk: int, tab: str = "read") -> Http
         "drafts": Draft.objects.of(integration),
     }
     if tab == "installations" and snapshot:
-        context.update(_installations(integration, snapshot))
+        context.update(installations_context(request, integration))
     # A history restore (back/forward past htmx's cache) needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
         template = "integrations/detail.html#tab"
+        if tab == "installations" and snapshot and request.htmx.target == "installations":
+            template = "integrations/_installations.html#installations"
     else:
         template = "integrations/detail.html"
     html = render_to_string(template, context, request)
@@ -140,21 +137,6 @@ def integration_detail(request: HttpRequest, pk: int, tab: str = "read") -> Http
     # One URL answers a partial or a page: caches must keep them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response
-
-
-def _installations(integration: Integration, snapshot: Snapshot) -> dict[str, Any]:
-    try:
-        with client_for(
-            integration.project, total_timeout=INSTALLATIONS_TOTAL_TIMEOUT, max_retries=1
-        ) as client:
-            installations = client.list_installations(integration.remote_id)
-    except (AmpersandError, ApiKeyUnavailable) as error:
-        return {"installations": [], "installations_error": error}
-    content = snapshot.content
-    return {
-        "installations": [present_installation(item.raw, content) for item in installations],
-        "installations_error": None,
-    }
 
 
 @login_required

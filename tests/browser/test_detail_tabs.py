@@ -97,7 +97,11 @@ def test_tabs_switch_without_a_reload_and_follow_back_and_forward(
 
     page.get_by_role("tab", name="Installations").click()
     page.wait_for_url(f"{base}installations/")
-    assert page.get_by_role("alert").get_by_text("Could not load the installations").is_visible()
+    assert page.get_by_text("the next sync, or Refresh now, fetches them").is_visible()
+    # Nothing listens on the project's API: the refresh says so in place (htmx), no reload.
+    page.get_by_role("button", name="Refresh now").click()
+    alert = page.get_by_role("alert").get_by_text("Could not refresh the installations")
+    alert.wait_for()
     page.get_by_role("tab", name="Raw").click()
     page.wait_for_url(f"{base}raw/")
     assert "latestRevision" in page.locator("pre").nth(1).inner_text()
@@ -135,4 +139,40 @@ def test_every_field_of_the_largest_demo_integration_is_in_the_read_tab(
             if row.field_name:
                 assert row.field_name in text
                 assert row.field_label in text
+    assert console_errors == []
+
+
+def test_the_installations_tab_pages_and_filters_in_place_at_phone_width(
+    logged_in_page, live_server, console_errors
+):
+    from tests.integrations.test_installations import keep_many
+
+    page = logged_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    project = Project.objects.create(
+        name="demo", ampersand_project="demo", api_url="http://127.0.0.1:9"
+    )
+    integration = store_integration(project, integration_json("crm-sync"))
+    keep_many(integration, 120)
+    base = f"{live_server.url}/integrations/{integration.pk}/installations/"
+
+    page.goto(base)
+    page.evaluate("window.__marker = 'still here'")
+    assert page.get_by_text("Page 1 of 3").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.get_by_role("link", name="Next →").click()
+    page.wait_for_url(f"{base}?page=2")
+    assert page.get_by_text("Page 2 of 3").is_visible()
+    page.get_by_label("Health").select_option("unhealthy")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_text("12 shown").wait_for()
+    assert "health=unhealthy" in page.url
+    assert page.evaluate("window.__marker") == "still here"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.get_by_role("link", name="Customer 00010").click()
+    page.wait_for_url(f"{live_server.url}/integrations/{integration.pk}/installations/*/")
+    assert page.get_by_role("heading", name="Customer 00010").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert console_errors == []

@@ -75,6 +75,12 @@ class Command(BaseCommand):
             help="at most this many installations per integration (default: 3)",
         )
         parser.add_argument(
+            "--exact-installations",
+            type=_count(1, 10_000),
+            default=None,
+            help="exactly this many installations per integration (instead of --installations)",
+        )
+        parser.add_argument(
             "--operations",
             type=_count(0, 1000),
             default=20,
@@ -147,7 +153,8 @@ class Command(BaseCommand):
                 project_id=project.id,
                 base_time=BASE_TIME,
                 integrations=options["integrations"],
-                installations=options["installations"],
+                installations=options["exact_installations"] or options["installations"],
+                exact_installations=options["exact_installations"] is not None,
                 sizes=Sizes(objects=options["objects"], fields=options["fields"]),
             )
             _save(project, data)

@@ -1,0 +1,184 @@
+"""The installations ampdash keeps of an integration: its tab's list, "refresh now", and one
+installation's page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from integrations.access import get_integration_for_user
+from integrations.ampersand.errors import AmpersandError
+from integrations.installations import InstallationSync, counts, sync_installations
+from integrations.models import Installation, Integration
+from integrations.presenters import (
+    compare_installation_fields,
+    installation_differences,
+)
+from integrations.secrets import ApiKeyUnavailable
+from integrations.services import client_for
+
+PAGE_SIZE: Final = 50
+# "Refresh now" and the operations wait on the live API; a page must not hang on it.
+LIVE_TOTAL_TIMEOUT: Final = 5.0
+OPERATIONS_SHOWN: Final = 20
+CONFIG_VERSIONS_SHOWN: Final = 20
+
+
+class InstallationFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Group name or reference")
+    health = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any health"), ("healthy", "Healthy"), ("unhealthy", "Unhealthy")],
+    )
+    differs = forms.ChoiceField(
+        required=False,
+        label="Against the definition",
+        choices=[("", "Any"), ("yes", "Differs"), ("no", "As defined")],
+    )
+
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data["q"].split())
+
+    def filter(self, installations: Any) -> Any:
+        data = self.cleaned_data if self.is_valid() else {}
+        if query := data.get("q"):
+            installations = installations.matching(query)
+        if health := data.get("health"):
+            installations = installations.filter(health_status=health)
+        if data.get("differs") == "yes":
+            installations = installations.filter(difference_count__gt=0)
+        elif data.get("differs") == "no":
+            installations = installations.filter(difference_count=0)
+        return installations
+
+    def query_string(self, **changes: Any) -> str:
+        """This form's query, with `changes` (e.g. a page number), for a link."""
+        data = self.cleaned_data if self.is_valid() else {}
+        values = {name: data.get(name) for name in ("q", "health", "differs")} | changes
+        return "?" + urlencode({name: value for name, value in values.items() if value})
+
+
+def installations_context(
+    request: HttpRequest, integration: Integration, *, refreshed: InstallationSync | None = None
+) -> dict[str, Any]:
+    """What the Installations tab shows: one page of the kept installations, filtered."""
+    form = InstallationFilterForm(request.GET)
+    kept = Installation.objects.filter(integration=integration).present()
+    installation_counts = counts(kept)
+    shown = form.filter(kept)
+    paginator = Paginator(
+        shown.only(
+            *("remote_id", "group_ref", "group_name", "health_status"),
+            *("last_operation_status", "created_at", "difference_count", "seen_changed_at"),
+        ),
+        PAGE_SIZE,
+    )
+    if shown is kept:  # unfiltered: the counts already counted them
+        paginator.count = installation_counts["total"]
+    page = paginator.get_page(request.GET.get("page"))
+    tab_url = reverse("integrations:tab", args=[integration.pk, "installations"])
+    return {
+        "installation_form": form,
+        "installation_counts": installation_counts,
+        "installation_page": page,
+        "previous_url": tab_url + form.query_string(page=page.number - 1)
+        if page.has_previous()
+        else "",
+        "next_url": tab_url + form.query_string(page=page.number + 1) if page.has_next() else "",
+        "refreshed": refreshed,
+    }
+
+
+@login_required
+@require_POST
+def refresh_installations(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Refresh now": fetch this integration's installations live and keep them. Any member of
+    the project may: it only reads the API."""
+    integration = get_integration_for_user(request, pk)
+    try:
+        client = client_for(integration.project, total_timeout=LIVE_TOTAL_TIMEOUT, max_retries=1)
+    except ApiKeyUnavailable as error:
+        refreshed = InstallationSync(error=str(error))
+    else:
+        with client:
+            refreshed = sync_installations(
+                integration.project, client=client, integration=integration
+            )
+    if request.htmx:
+        return render(
+            request,
+            "integrations/_installations.html#installations",
+            {
+                "integration": integration,
+                **installations_context(request, integration, refreshed=refreshed),
+            },
+        )
+    if refreshed.error:
+        messages.error(request, f"Could not refresh the installations: {refreshed.error}")
+    else:
+        messages.success(request, refresh_summary(refreshed))
+    return redirect("integrations:tab", pk=integration.pk, tab="installations")
+
+
+def refresh_summary(refreshed: InstallationSync) -> str:
+    return (
+        f"Installations refreshed from Ampersand: {refreshed.new} new, {refreshed.changed} "
+        f"changed, {refreshed.removed} removed."
+    )
+
+
+@login_required
+def installation_detail(request: HttpRequest, pk: int, installation_pk: int) -> HttpResponse:
+    """One installation: its config against the definition, field by field, the versions of its
+    config ampdash saw, and its recent operations (fetched live)."""
+    integration = get_integration_for_user(request, pk)
+    installation = get_object_or_404(integration.installations, pk=installation_pk)
+    snapshot = integration.latest_snapshot
+    content = snapshot.content if snapshot else {}
+    config = installation.config if isinstance(installation.config, dict) else {}
+    config_content = config.get("content")
+    versions = installation.config_versions.all()[:CONFIG_VERSIONS_SHOWN]
+    operations, operations_error = _recent_operations(integration, installation)
+    return render(
+        request,
+        "integrations/installation.html",
+        {
+            "integration": integration,
+            "installation": installation,
+            "snapshot": snapshot,
+            "differences": installation_differences(content, config_content),
+            "comparisons": compare_installation_fields(content, config_content),
+            "config_json": json.dumps(config, indent=2, ensure_ascii=False),
+            "versions": [
+                (version, json.dumps(version.config, indent=2, ensure_ascii=False))
+                for version in versions
+            ],
+            "operations": operations,
+            "operations_error": operations_error,
+        },
+    )
+
+
+def _recent_operations(
+    integration: Integration, installation: Installation
+) -> tuple[list[Any], Exception | None]:
+    try:
+        with client_for(
+            integration.project, total_timeout=LIVE_TOTAL_TIMEOUT, max_retries=1
+        ) as client:
+            page = client.list_operations(
+                integration.remote_id, installation.remote_id, page_size=OPERATIONS_SHOWN
+            )
+    except (AmpersandError, ApiKeyUnavailable) as error:
+        return [], error
+    return page.results[:OPERATIONS_SHOWN], None

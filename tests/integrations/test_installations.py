@@ -1,0 +1,565 @@
+"""The installations ampdash keeps: the sync stores them, the tab reads them from the database
+(paged, searched, filtered, counted), "refresh now" fetches them live, and each has its page."""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from emulator.models import Installation as RemoteInstallation
+from emulator.models import Operation as RemoteOperation
+from integrations import installations
+from integrations.installations import sync_installations
+from integrations.models import (
+    Installation,
+    InstallationConfigVersion,
+    Integration,
+    Project,
+)
+from integrations.sync import sync_project
+from tests.integrations.conftest import (
+    connected_project,
+    integration_json,
+    seed_remote,
+    store_integration,
+)
+
+HTMX = {"HX-Request": "true"}
+UNREACHABLE_API = "http://127.0.0.1:9/emulator/v1"
+MANY = 10_000
+PAGE_WEIGHT_LIMIT = 200_000
+WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.I)
+
+
+def tab_url(integration: Integration, **query: str) -> str:
+    url = reverse("integrations:tab", args=[integration.pk, "installations"])
+    if query:
+        url += "?" + "&".join(f"{name}={value}" for name, value in query.items())
+    return url
+
+
+def refresh_url(integration: Integration) -> str:
+    return reverse("integrations:installations-refresh", args=[integration.pk])
+
+
+def page_url(installation: Installation) -> str:
+    return reverse("integrations:installation", args=[installation.integration_id, installation.pk])
+
+
+def without_bdi(html: str) -> str:
+    return html.replace("<bdi>", "").replace("</bdi>", "")
+
+
+# --- the sync keeps them --------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(emulator_api) -> Project:
+    """A project synced from an emulator project of 3 integrations and their installations."""
+    return connected_project(seed_remote(emulator_api, integrations=3, seed=2))
+
+
+def remote_state() -> dict[str, tuple[str, str, str, str]]:
+    return {
+        remote.id: (
+            remote.group["groupRef"],
+            remote.group["groupName"],
+            remote.health_status,
+            remote.last_operation_status,
+        )
+        for remote in RemoteInstallation.objects.all()
+    }
+
+
+def kept_state(project: Project) -> dict[str, tuple[str, str, str, str]]:
+    return {
+        kept.remote_id: (
+            kept.group_ref,
+            kept.group_name,
+            kept.health_status,
+            kept.last_operation_status,
+        )
+        for kept in Installation.objects.filter(project=project, removed_at__isnull=True)
+    }
+
+
+def test_sync_keeps_every_installation_of_the_project(seeded):
+    sync_project(project=seeded)
+
+    assert kept_state(seeded) == remote_state()
+    for kept in Installation.objects.filter(project=seeded).select_related("integration"):
+        remote = RemoteInstallation.objects.get(id=kept.remote_id)
+        assert kept.integration.remote_id == remote.integration_id
+        assert kept.config == remote.config
+        assert kept.created_at == remote.create_time
+    assert not InstallationConfigVersion.objects.exists()
+
+
+def test_resync_without_changes_writes_nothing(seeded):
+    sync_project(project=seeded)
+    before = list(Installation.objects.values())
+
+    with CaptureQueriesContext(connection) as queries:
+        result = sync_installations(seeded)
+
+    writes = [query["sql"] for query in queries if WRITES.match(query["sql"])]
+    assert writes == []
+    assert (result.new, result.changed, result.removed, result.error) == (0, 0, 0, "")
+    assert result.fetched == len(before)
+    assert list(Installation.objects.values()) == before
+
+
+def test_a_changed_config_keeps_the_earlier_one_as_a_version(seeded):
+    sync_project(project=seeded)
+    remote = RemoteInstallation.objects.order_by("id").first()
+    kept = Installation.objects.get(remote_id=remote.id)
+    earlier_config, earlier_hash = kept.config, kept.config_hash
+    config = copy.deepcopy(remote.config)
+    config["content"]["read"]["objects"].popitem()
+    RemoteInstallation.objects.filter(pk=remote.pk).update(config=config)
+
+    result = sync_installations(seeded)
+
+    assert (result.new, result.changed, result.removed) == (0, 1, 0)
+    kept.refresh_from_db()
+    assert kept.config == config
+    assert kept.config_hash != earlier_hash
+    assert kept.config_seen_at == kept.seen_changed_at > kept.first_seen_at
+    [version] = kept.config_versions.all()
+    assert (version.config, version.config_hash) == (earlier_config, earlier_hash)
+    assert version.seen_at == kept.first_seen_at
+
+
+def test_a_health_change_updates_the_installation_without_a_config_version(seeded):
+    sync_project(project=seeded)
+    remote = RemoteInstallation.objects.order_by("id").first()
+    RemoteInstallation.objects.filter(pk=remote.pk).update(
+        health_status="unhealthy", last_operation_status="failure"
+    )
+
+    result = sync_installations(seeded)
+
+    assert (result.new, result.changed, result.removed) == (0, 1, 0)
+    kept = Installation.objects.get(remote_id=remote.id)
+    assert (kept.health_status, kept.last_operation_status) == ("unhealthy", "failure")
+    assert kept.seen_changed_at > kept.first_seen_at
+    assert kept.config_seen_at == kept.first_seen_at
+    assert not kept.config_versions.exists()
+
+
+def test_an_installation_no_longer_listed_is_marked_removed_then_back_when_listed_again(seeded):
+    sync_project(project=seeded)
+    remote = RemoteInstallation.objects.order_by("id").first()
+    saved = RemoteInstallation.objects.get(pk=remote.pk)
+    remote.delete()
+
+    assert sync_installations(seeded).removed == 1
+    kept = Installation.objects.get(remote_id=saved.id)
+    assert kept.removed_at is not None
+    assert sync_installations(seeded).removed == 0  # already marked
+
+    saved.save()
+    assert sync_installations(seeded).changed == 1
+    kept.refresh_from_db()
+    assert kept.removed_at is None
+
+
+def test_a_new_definition_is_compared_again_without_the_installation_changing(seeded):
+    sync_project(project=seeded)
+    kept = Installation.objects.order_by("pk").first()
+    Installation.objects.filter(pk=kept.pk).update(compared_hash="an older definition")
+
+    result = sync_installations(seeded)
+
+    assert result.changed == 1
+    again = Installation.objects.get(pk=kept.pk)
+    assert again.compared_hash == kept.compared_hash
+    assert again.seen_changed_at == kept.seen_changed_at
+
+
+def test_a_failed_fetch_keeps_what_was_kept_and_says_why(seeded, settings):
+    sync_project(project=seeded)
+    before = list(Installation.objects.values())
+    settings.AMPERSAND_EMULATOR_FAULTS = "kinds=500"
+
+    result = sync_installations(seeded)
+
+    assert "500" in result.error
+    assert list(Installation.objects.values()) == before
+
+
+def test_a_failure_to_keep_the_installations_does_not_fail_the_sync(seeded, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(installations, "store_installations", broken)
+
+    run = sync_project(project=seeded)
+
+    assert run.status == "succeeded"
+    assert seeded.integrations.count() == 3
+    assert not Installation.objects.exists()
+    assert sync_installations(seeded).error == "Could not store the installations."
+
+
+# --- the tab reads them from the database ---------------------------------------------------
+
+
+def read_object(name: str) -> dict:
+    return {
+        "objectName": name,
+        "destination": "crmWebhook",
+        "schedule": "*/30 * * * *",
+        "requiredFields": [{"fieldName": f"{name}_key"}],
+        "optionalFields": [{"fieldName": f"{name}_field_{n}"} for n in range(1, 4)],
+        "backfill": {"defaultPeriod": {"days": 30}},
+    }
+
+
+def as_defined(*names: str) -> dict:
+    """A config that chooses exactly what `read_object`s of `names` define."""
+    return {
+        "id": "config",
+        "revisionId": "revision",
+        "createTime": "2026-01-05T09:00:00Z",
+        "createdBy": "consumer:someone",
+        "content": {
+            "provider": "salesforce",
+            "read": {
+                "objects": {
+                    name: {
+                        "objectName": name,
+                        "schedule": "*/30 * * * *",
+                        "destination": "crmWebhook",
+                        "selectedFields": {
+                            f"{name}_key": True,
+                            **{f"{name}_field_{n}": True for n in range(1, 4)},
+                        },
+                        "selectedFieldMappings": {},
+                    }
+                    for name in names
+                }
+            },
+        },
+    }
+
+
+@pytest.fixture
+def project(db) -> Project:
+    # Nothing listens on port 9: a page that reached out to the API would show it.
+    return Project.objects.create(name="demo", ampersand_project="demo", api_url=UNREACHABLE_API)
+
+
+@pytest.fixture
+def crm(project) -> Integration:
+    content = {"read": {"objects": [read_object("account"), read_object("contact")]}}
+    return store_integration(project, integration_json("crm-sync", **content))
+
+
+def keep_many(integration: Integration, count: int) -> None:
+    """`count` kept installations: every 10th unhealthy, every 4th differing from the
+    definition, names "Customer 00000" onwards, refs "org_00000" onwards."""
+    now = timezone.now()
+    Installation.objects.bulk_create(
+        (
+            Installation(
+                project_id=integration.project_id,
+                integration=integration,
+                remote_id=f"installation-{n:05}",
+                group_ref=f"org_{n:05}",
+                group_name=f"Customer {n:05}",
+                health_status="unhealthy" if n % 10 == 0 else "healthy",
+                last_operation_status="failure" if n % 10 == 0 else "success",
+                created_at=now - timedelta(days=n % 300),
+                created_by=f"consumer:{n}",
+                config=as_defined("account", "contact"),
+                config_hash=f"{n:064}",
+                difference_count=1 if n % 4 == 0 else 0,
+                compared_hash=integration.latest_snapshot.content_hash,
+                first_seen_at=now,
+                config_seen_at=now,
+                seen_changed_at=now,
+            )
+            for n in range(count)
+        ),
+        batch_size=1000,
+    )
+
+
+@pytest.fixture
+def many(crm) -> Integration:
+    keep_many(crm, MANY)
+    return crm
+
+
+def names_in(html: str) -> list[str]:
+    return re.findall(r"Customer \d{5}", without_bdi(html))
+
+
+def test_the_tab_shows_fifty_kept_installations_a_page_and_the_counts_at_ten_thousand(
+    viewer_client, many
+):
+    response = viewer_client.get(tab_url(many))
+
+    html = without_bdi(response.content.decode())
+    assert response.status_code == 200
+    assert names_in(html) == [f"Customer {n:05}" for n in range(50)]
+    assert "<strong>10000</strong> installations kept by ampdash" in html
+    assert "9000 healthy" in html
+    assert "1000 unhealthy" in html
+    assert "2500 differ from the definition" in html
+    assert "Page 1 of 200" in html
+    assert "Could not" not in html
+
+
+def test_the_last_page_at_ten_thousand(viewer_client, many):
+    html = viewer_client.get(tab_url(many, page="200"), headers=HTMX).content.decode()
+
+    assert names_in(html) == [f"Customer {n:05}" for n in range(9950, 10_000)]
+    assert "Page 200 of 200" in html
+    assert 'rel="prev"' in html
+    assert 'rel="next"' not in html
+
+
+@pytest.mark.parametrize("query", ["Customer 0424", "org_0424", "ORG_0424"])
+def test_search_by_group_name_or_reference_at_ten_thousand(viewer_client, many, query):
+    html = viewer_client.get(tab_url(many, q=query.replace(" ", "+")), headers=HTMX)
+
+    assert names_in(html.content.decode()) == [f"Customer 0424{n}" for n in range(10)]
+
+
+def test_filters_by_health_and_by_difference_at_ten_thousand(viewer_client, many):
+    unhealthy = viewer_client.get(tab_url(many, health="unhealthy"), headers=HTMX)
+    differing = viewer_client.get(
+        tab_url(many, health="unhealthy", differs="yes", page="2"), headers=HTMX
+    )
+    as_defined_page = viewer_client.get(tab_url(many, differs="no"), headers=HTMX)
+
+    assert names_in(unhealthy.content.decode()) == [f"Customer {n:05}" for n in range(0, 500, 10)]
+    assert "of 1000 shown" in unhealthy.content.decode()
+    # every 20th: unhealthy (every 10th) and differing (every 4th)
+    assert names_in(differing.content.decode()) == [
+        f"Customer {n:05}" for n in range(1000, 2000, 20)
+    ]
+    assert "of 500 shown" in differing.content.decode()
+    assert all(int(name[-5:]) % 4 for name in names_in(as_defined_page.content.decode()))
+
+
+def test_a_filter_the_form_refuses_is_ignored(viewer_client, many):
+    response = viewer_client.get(tab_url(many, health="purple", page="x"), headers=HTMX)
+
+    assert response.status_code == 200
+    assert names_in(response.content.decode())[:2] == ["Customer 00000", "Customer 00001"]
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "partial"])
+def test_the_tab_weighs_under_200_kb_at_ten_thousand(viewer_client, many, headers):
+    response = viewer_client.get(tab_url(many), headers=headers)
+
+    assert response.status_code == 200
+    assert len(response.content) < PAGE_WEIGHT_LIMIT
+
+
+def test_the_tab_runs_a_constant_number_of_queries(viewer_client, crm, django_assert_num_queries):
+    keep_many(crm, 60)
+    # session, user, the integration, (full page) the snapshot count, drafts and the role;
+    # then the counts, the page's count and its rows
+    with django_assert_num_queries(9):
+        viewer_client.get(tab_url(crm, q="Customer", page="2"))
+    with django_assert_num_queries(6):
+        viewer_client.get(tab_url(crm, q="Customer", page="2"), headers=HTMX)
+
+
+def test_an_htmx_request_aimed_at_the_list_gets_the_list_only(viewer_client, crm):
+    keep_many(crm, 3)
+
+    html = viewer_client.get(
+        tab_url(crm), headers={**HTMX, "HX-Target": "installations"}
+    ).content.decode()
+
+    assert html.lstrip().startswith('<div id="installations"')
+    assert 'role="tablist"' not in html
+
+
+def test_removed_installations_are_not_listed(viewer_client, crm):
+    keep_many(crm, 3)
+    Installation.objects.filter(remote_id="installation-00001").update(removed_at=timezone.now())
+
+    html = viewer_client.get(tab_url(crm), headers=HTMX).content.decode()
+
+    assert names_in(html) == ["Customer 00000", "Customer 00002"]
+
+
+def test_the_tab_without_installations_says_how_to_get_them(viewer_client, crm):
+    html = viewer_client.get(tab_url(crm), headers=HTMX).content.decode()
+
+    assert "the next sync, or Refresh now, fetches them" in html
+
+
+# --- refresh now ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def synced(seeded) -> Integration:
+    sync_project(project=seeded)
+    return seeded.integrations.order_by("name").first()
+
+
+def test_refresh_now_fetches_the_integrations_installations_live(client, synced, viewer):
+    client.force_login(viewer)
+    synced.project.memberships.create(user=viewer, role="viewer")
+    remote = RemoteInstallation.objects.filter(integration_id=synced.remote_id).first()
+    health = "healthy" if remote.health_status == "unhealthy" else "unhealthy"
+    RemoteInstallation.objects.filter(pk=remote.pk).update(health_status=health)
+
+    response = client.post(refresh_url(synced), headers=HTMX)
+
+    html = without_bdi(response.content.decode())
+    assert response.status_code == 200
+    assert "Installations refreshed from Ampersand: 0 new, 1 changed, 0 removed." in html
+    assert Installation.objects.get(remote_id=remote.id).health_status == health
+
+
+def test_refresh_now_without_htmx_leads_back_to_the_tab_with_a_message(client, synced, viewer):
+    client.force_login(viewer)
+    synced.project.memberships.create(user=viewer, role="viewer")
+
+    response = client.post(refresh_url(synced), follow=True)
+
+    assert response.redirect_chain == [(tab_url(synced), 302)]
+    assert "Installations refreshed from Ampersand: 0 new, 0 changed, 0 removed." in (
+        without_bdi(response.content.decode())
+    )
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_refresh_now_with_the_api_down_says_so_and_keeps_the_list(
+    client, synced, viewer, settings, headers
+):
+    client.force_login(viewer)
+    synced.project.memberships.create(user=viewer, role="viewer")
+    kept = list(Installation.objects.values())
+    settings.AMPERSAND_EMULATOR_FAULTS = "kinds=503"
+
+    response = client.post(refresh_url(synced), headers=headers, follow=True)
+
+    html = without_bdi(response.content.decode())
+    assert response.status_code == 200
+    assert "Could not refresh the installations" in html
+    assert "503" in html
+    assert list(Installation.objects.values()) == kept
+    assert "Customer" in html or synced.installations.first().group_name in html
+
+
+def test_refresh_now_is_a_post(viewer_client, crm):
+    assert viewer_client.get(refresh_url(crm)).status_code == 405
+
+
+def test_refresh_now_with_an_unreachable_api_answers_at_once(viewer_client, crm):
+    response = viewer_client.post(refresh_url(crm), headers=HTMX)
+
+    assert response.status_code == 200
+    assert "Could not refresh the installations from Ampersand." in response.content.decode()
+
+
+# --- one installation's page ----------------------------------------------------------------------
+
+
+def test_the_installation_page_compares_its_config_field_by_field(viewer_client, crm):
+    keep_many(crm, 1)
+    installation = Installation.objects.get()
+    config = as_defined("account", "lead")
+    del config["content"]["read"]["objects"]["account"]["selectedFields"]["account_field_2"]
+    config["content"]["read"]["objects"]["account"]["backfill"] = {
+        "defaultPeriod": {"fullHistory": True}
+    }
+    Installation.objects.filter(pk=installation.pk).update(config=config)
+
+    response = viewer_client.get(page_url(installation))
+
+    html = without_bdi(response.content.decode())
+    assert response.status_code == 200
+    assert "Customer 00000" in html
+    assert "3 read objects differ from the integration" in html
+    assert re.search(
+        r"<th scope=\"row\">account_field_2</th><td>optional</td><td class=\"differs\">"
+        r"not selected</td>",
+        html,
+    )
+    assert re.search(r"<th scope=\"row\">Backfill</th><td>last 30 days</td>", html)
+    assert "full history" in html
+    assert re.search(r"<th scope=\"row\">account_key</th><td>required</td><td>selected</td>", html)
+    assert "not in the definition" in html  # lead
+    # contact: not selected at all
+    assert re.search(r"<strong>contact</strong> <span class=\"badge badge-warn\">differs", html)
+
+
+def test_the_installation_page_lists_the_versions_of_its_config(viewer_client, crm):
+    keep_many(crm, 1)
+    installation = Installation.objects.get()
+    InstallationConfigVersion.objects.create(
+        installation=installation,
+        config={"content": {"provider": "an-earlier-one"}},
+        config_hash="e" * 64,
+        seen_at=timezone.now() - timedelta(days=3),
+    )
+
+    html = viewer_client.get(page_url(installation)).content.decode()
+
+    assert "Current, seen since" in html
+    assert "an-earlier-one" in html
+    assert "eeeeeeeeeeee" in html
+
+
+def test_the_installation_page_shows_its_recent_operations_and_their_errors(
+    viewer_client, emulator_api, viewer
+):
+    project = connected_project(seed_remote(emulator_api, integrations=2, seed=4), name="ops")
+    failed = RemoteOperation.objects.filter(status="failure").exclude(result="").first()
+    assert failed is not None
+    project.memberships.create(user=viewer, role="viewer")
+    sync_project(project=project)
+    installation = Installation.objects.get(remote_id=failed.installation_id)
+
+    response = viewer_client.get(page_url(installation))
+
+    html = without_bdi(response.content.decode())
+    assert response.status_code == 200
+    assert "fetched live from Ampersand" in html
+    assert failed.result in html
+
+
+def test_the_installation_page_with_the_api_down_says_so(viewer_client, crm):
+    keep_many(crm, 1)
+
+    response = viewer_client.get(page_url(Installation.objects.get()))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Could not load the operations from Ampersand." in html
+    assert "Its config against the definition" in html
+
+
+def test_an_installation_of_another_integration_is_not_found(viewer_client, crm, project):
+    keep_many(crm, 1)
+    other = store_integration(project, integration_json("other"))
+    installation = Installation.objects.get()
+
+    url = reverse("integrations:installation", args=[other.pk, installation.pk])
+
+    assert viewer_client.get(url).status_code == 404
+
+
+def test_an_outsider_sees_neither_the_tab_nor_the_page(outsider_client, crm):
+    keep_many(crm, 1)
+
+    assert outsider_client.get(tab_url(crm)).status_code == 404
+    assert outsider_client.get(page_url(Installation.objects.get())).status_code == 404
+    assert outsider_client.post(refresh_url(crm)).status_code == 404
