@@ -574,8 +574,8 @@ def test_a_catalog_fetch_failure_leaves_integrations_synced_and_the_old_catalog_
     remap_one_field(seeded, changed_remote, "after_the_catalog")
     remember_remote(served)
 
-    # listIntegrations answers; listProviders fails, its retry too.
-    with flaky_client(project, fresh(f"seq=ok,{fault},{fault}")) as client:
+    # listIntegrations and listInstallationsForProject answer; listProviders fails, its retry too.
+    with flaky_client(project, fresh(f"seq=ok,ok,{fault},{fault}")) as client:
         run = sync_project(project=project, client=client)
 
     assert run.status == SyncRun.Status.SUCCEEDED
