@@ -53,8 +53,32 @@ def test_primary_keys_come_back_in_the_order_of_the_rows_across_statements(proje
             Integration, INTEGRATION_FIELDS, integration_rows(project, names), returning_pks=True
         )
 
-    assert len([q for q in queries if q["sql"].startswith("INSERT")]) == 3
+    # PostgreSQL takes any number of rows in one statement of arrays.
+    statements = 1 if connection.vendor == "postgresql" else 3
+    assert len([q for q in queries if q["sql"].startswith("INSERT")]) == statements
     assert [Integration.objects.get(pk=pk).name for pk in pks] == names
+
+
+def test_quotes_backslashes_and_separators_are_stored_as_given(project):
+    text = json.dumps({"quote": 'it\'s \\ "here"', "nul-free": "é\u2028"})
+    [integration_pk] = insert_rows(
+        Integration, INTEGRATION_FIELDS, integration_rows(project, ["it's"]), returning_pks=True
+    )
+    fields = ("integration", "raw", "content_hash", "revision_id", "spec_version")
+    counts = ("read_count", "write_count", "subscribe_count", "taken_at", "source")
+
+    [pk] = insert_rows(
+        Snapshot,
+        (*fields, *counts),
+        [(integration_pk, EncodedJSON(text), "h", "r", "", 0, 0, 0, WHEN, "sync")],
+        returning_pks=True,
+    )
+    update_rows(Integration, ("name",), [(integration_pk, "it's, {a} ; DROP")])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CAST(raw AS TEXT) FROM integrations_snapshot WHERE id = %s", [pk])
+        assert cursor.fetchone()[0] == text
+    assert Integration.objects.get(pk=integration_pk).name == "it's, {a} ; DROP"
 
 
 def test_json_is_stored_as_given_text_or_encoded_from_data(project):

@@ -103,6 +103,19 @@ def test_snapshot_given_its_json_text_stores_it_as_is_and_reads_back_the_same_da
             assert cursor.fetchone()[0] == text
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL column's storage")
+def test_on_postgresql_large_json_is_compressed_with_lz4(project):
+    raw = integration_json("large", displayName="repeated words " * 10_000)
+    snapshot = store_integration(project, raw).latest_snapshot
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(raw) FROM integrations_snapshot WHERE id = %s",
+            [snapshot.pk],
+        )
+        assert cursor.fetchone()[0] == "lz4"
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -134,6 +147,21 @@ def test_snapshot_given_its_json_text_stores_it_as_is_and_reads_back_the_same_da
                             {"fieldName": "Phone", "mapToName": " "},
                             {"fieldName": "phone"},
                             7,
+                        ],
+                    }
+                ]
+            },
+        ),
+        integration_json(  # the usual shape: fields with and without names of their own
+            "Usual",
+            read={
+                "objects": [
+                    {
+                        "objectName": "contact",
+                        "requiredFields": [{"fieldName": "Email"}, {"mapToName": "region_code"}],
+                        "optionalFields": [
+                            {"fieldName": "phone", "mapToDisplayName": "Phone number"},
+                            {"fieldName": "fax", "mapToName": "fax_number"},
                         ],
                     }
                 ]
