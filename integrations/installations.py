@@ -33,7 +33,7 @@ from integrations.models import (
     Integration,
     Project,
 )
-from integrations.presenters import ReadDefinition, installation_differences, read_definition
+from integrations.presenters import ReadDefinition, installation_difference_count, read_definition
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for
 
@@ -267,7 +267,7 @@ class _Definitions:
         except orjson.JSONDecodeError:  # what only `json` reads (e.g. a 65-bit integer)
             decoded = json.loads(config)
         config_content = decoded.get("content") if isinstance(decoded, dict) else None
-        return len(installation_differences(content, config_content, definition=definition))
+        return installation_difference_count(content, config_content, definition=definition)
 
 
 # --- what the pages ask of the kept installations -----------------------------------------------

@@ -447,24 +447,40 @@ def installation_differences(
 
     `definition` is `read_definition(content)`, when the caller compares many installations.
     """
+    differences = (
+        ObjectDifference(name, tuple(lines))
+        for name, lines in _object_differences(content, config_content, definition)
+    )
+    return tuple(difference for difference in differences if difference.lines)
+
+
+def installation_difference_count(
+    content: Any, config_content: Any, *, definition: ReadDefinition | None = None
+) -> int:
+    """How many read objects `installation_differences` names: each object's lines are read only
+    up to its first, as a sync counts them for thousands of installations."""
+    return sum(
+        next(lines, None) is not None
+        for _, lines in _object_differences(content, config_content, definition)
+    )
+
+
+def _object_differences(
+    content: Any, config_content: Any, definition: ReadDefinition | None
+) -> Iterator[tuple[str, Iterator[str]]]:
+    """Each read object that may differ, with its lines of differences (made as they are read)."""
     configured = _mapping(_mapping(_mapping(config_content).get("read")).get("objects"))
-    differences = []
     defined = set()
     for card, obj in read_definition(content) if definition is None else definition:
         defined.add(card.object_name)
         chosen = configured.get(card.object_name)
         if not isinstance(chosen, Mapping):
-            lines: list[str] = ["not selected"]
+            yield card.object_name, iter(("not selected",))
         else:
-            lines = _read_object_differences(card, obj, chosen)
-        if lines:
-            differences.append(ObjectDifference(card.object_name, tuple(lines)))
+            yield card.object_name, _read_object_differences(card, obj, chosen)
     for name in configured:
         if name not in defined:
-            differences.append(
-                ObjectDifference(str(name), ("not in the integration's definition",))
-            )
-    return tuple(differences)
+            yield str(name), iter(("not in the integration's definition",))
 
 
 @dataclass(frozen=True)
@@ -570,51 +586,48 @@ def read_definition(content: Any) -> ReadDefinition:
 
 def _read_object_differences(
     card: ReadCard, obj: Mapping[str, Any], chosen: Mapping[str, Any]
-) -> list[str]:
-    lines = []
+) -> Iterator[str]:
     if chosen.get("disabled") is True:
-        lines.append("turned off")
+        yield "turned off"
     schedule = _text(chosen.get("schedule"))
     if schedule and schedule != card.schedule:
-        lines.append(
+        yield (
             f"schedule {describe_cron(schedule)} ({schedule}) instead of "
             f"{card.schedule_text or 'none'}"
         )
     destination = _text(chosen.get("destination"))
     if destination and destination != card.destination:
-        lines.append(f"destination {destination} instead of {card.destination}")
+        yield f"destination {destination} instead of {card.destination}"
     if "backfill" in chosen and chosen["backfill"] != obj.get("backfill"):
         backfill = describe_backfill(chosen.get("backfill"))
         if backfill != card.backfill_text:
-            lines.append(f"backfill {backfill} instead of {card.backfill_text}")
-    lines.extend(_field_differences(card, chosen))
-    return lines
+            yield f"backfill {backfill} instead of {card.backfill_text}"
+    yield from _field_differences(card, chosen)
 
 
-def _field_differences(card: ReadCard, chosen: Mapping[str, Any]) -> list[str]:
+def _field_differences(card: ReadCard, chosen: Mapping[str, Any]) -> Iterator[str]:
     selected = {
         str(name) for name, on in _mapping(chosen.get("selectedFields")).items() if on is True
     }
-    mappings = {
-        str(key): _text(value)
-        for key, value in _mapping(chosen.get("selectedFieldMappings")).items()
-    }
     fixed = [row for row in card.fields if not row.user_picked]
-    lines = []
     missing_required = [
         row.field_label for row in fixed if row.required and row.field_name not in selected
     ]
     if missing_required:
-        lines.append("required fields not selected: " + ", ".join(missing_required))
+        yield "required fields not selected: " + ", ".join(missing_required)
     left_out = [
         row.field_label for row in fixed if not row.required and row.field_name not in selected
     ]
     if left_out:
-        lines.append("optional fields left out: " + ", ".join(left_out))
+        yield "optional fields left out: " + ", ".join(left_out)
     known = {row.field_name for row in fixed}
     extra = [readable_field_name(name) for name in sorted(selected - known)]
     if extra:
-        lines.append("extra fields selected: " + ", ".join(extra))
+        yield "extra fields selected: " + ", ".join(extra)
+    mappings = {
+        str(key): _text(value)
+        for key, value in _mapping(chosen.get("selectedFieldMappings")).items()
+    }
     mapped_names = set()
     for row in card.fields:
         if not row.map_to_name:
@@ -625,21 +638,18 @@ def _field_differences(card: ReadCard, chosen: Mapping[str, Any]) -> list[str]:
         if row.user_picked:
             if not picked:
                 if row.required:
-                    lines.append(f"no field picked for {label}")
+                    yield f"no field picked for {label}"
             elif row.default and picked != row.default:
-                lines.append(
+                yield (
                     f"{label} mapped from {readable_field_name(picked)} "
                     f"instead of the default {row.default_label}"
                 )
         elif picked and picked != row.field_name:
-            lines.append(
+            yield (
                 f"{label} mapped from {readable_field_name(picked)} instead of {row.field_label}"
             )
     for map_to_name in sorted(set(mappings) - mapped_names):
-        lines.append(
-            f"extra mapping: {map_to_name} from {readable_field_name(mappings[map_to_name])}"
-        )
-    return lines
+        yield (f"extra mapping: {map_to_name} from {readable_field_name(mappings[map_to_name])}")
 
 
 # --- helpers ------------------------------------------------------------------------------------

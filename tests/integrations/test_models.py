@@ -116,6 +116,20 @@ def test_on_postgresql_large_json_is_compressed_with_lz4(project):
         assert cursor.fetchone()[0] == "lz4"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL column's storage")
+@pytest.mark.parametrize(
+    "table", ["integrations_installation", "integrations_installationconfigversion"]
+)
+def test_on_postgresql_installation_configs_are_compressed_with_lz4(db, table):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = %s::regclass"
+            " AND attname = 'config'",
+            [table],
+        )
+        assert cursor.fetchone()[0] == "l"
+
+
 @pytest.mark.parametrize(
     "raw",
     [

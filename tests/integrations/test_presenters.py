@@ -8,6 +8,7 @@ from integrations.presenters import (
     field_count,
     field_rows,
     find_uses,
+    installation_difference_count,
     installation_differences,
     present_content,
     present_installation,
@@ -366,6 +367,26 @@ def test_a_required_user_picked_mapping_left_empty_is_a_difference():
     (difference,) = installation_differences(CONTENT, config)
 
     assert difference.lines == ("no field picked for External ID",)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        None,
+        {"read": {"objects": AS_DEFINED}},
+        {
+            "read": {
+                "objects": {**AS_DEFINED, "account": {**AS_DEFINED["account"], "disabled": True}}
+            }
+        },
+        {"read": {"objects": {"account": AS_DEFINED["account"], "other": {}}}},
+        {"read": {"objects": {**AS_DEFINED, "contact": {"selectedFieldMappings": {"a": "b"}}}}},
+    ],
+)
+def test_the_difference_count_is_the_number_of_objects_named(config):
+    named = installation_differences(CONTENT, config)
+
+    assert installation_difference_count(CONTENT, config) == len(named)
 
 
 @pytest.mark.parametrize("installation", [None, {}, {"config": "x"}, _installation("x")])
