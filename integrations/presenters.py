@@ -149,6 +149,11 @@ class ReadCard:
     def mapped_fields(self) -> tuple[FieldRow, ...]:
         return tuple(row for row in self.fields if row.is_mapped)
 
+    @functools.cached_property
+    def fixed_fields(self) -> tuple[FieldRow, ...]:
+        """The provider fields an installation selects (every field but the user-picked)."""
+        return tuple(row for row in self.fields if not row.user_picked)
+
 
 def present_read_object(obj: Mapping[str, Any]) -> ReadCard:
     schedule = _text(obj.get("schedule"))
@@ -609,15 +614,12 @@ def _field_differences(card: ReadCard, chosen: Mapping[str, Any]) -> Iterator[st
     selected = {
         str(name) for name, on in _mapping(chosen.get("selectedFields")).items() if on is True
     }
-    fixed = [row for row in card.fields if not row.user_picked]
-    missing_required = [
-        row.field_label for row in fixed if row.required and row.field_name not in selected
-    ]
+    fixed = card.fixed_fields
+    unselected = [row for row in fixed if row.field_name not in selected]
+    missing_required = [row.field_label for row in unselected if row.required]
     if missing_required:
         yield "required fields not selected: " + ", ".join(missing_required)
-    left_out = [
-        row.field_label for row in fixed if not row.required and row.field_name not in selected
-    ]
+    left_out = [row.field_label for row in unselected if not row.required]
     if left_out:
         yield "optional fields left out: " + ", ".join(left_out)
     known = {row.field_name for row in fixed}
