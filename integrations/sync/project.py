@@ -133,6 +133,13 @@ def refresh_catalog(*, project: Project, client: AmpersandClient | None = None) 
         else:
             providers = client.list_providers()
         return store_catalog(project.base_url, {name: info.raw for name, info in providers.items()})
+    except AmpersandError as error:  # the API's answer, already worded: no traceback to read
+        logger.warning(
+            "could not refresh the provider catalog of %s (%s); keeping the last one",
+            project.base_url,
+            error,
+        )
+        return False
     except Exception:
         logger.warning(
             "could not refresh the provider catalog of %s; keeping the last one",
