@@ -84,8 +84,8 @@ def main() -> None:
         "--installations",
         type=int,
         default=3,
-        help="at most this many installations of the editor's integration, for the preview's "
-        "blast radius (the emulator draws how many; default: its own default)",
+        help="at most this many installations of the editor's integration, kept for the "
+        "preview's blast radius (the emulator draws how many; default: its own default)",
     )
     parser.add_argument(
         "--many-installations",
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--bodies", nargs="*", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--installations-body", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--installations-integration", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--editor-installations", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20 or not 1 <= args.seconds <= 60:
@@ -113,9 +113,9 @@ def main() -> None:
             json.dumps(
                 populate(
                     args.bodies,
-                    api_url=args.api_url,
                     installations=args.installations_body,
                     installations_integration=args.installations_integration,
+                    editor_installations=args.editor_installations,
                 )
             )
         )
@@ -139,7 +139,7 @@ def run_bench(args: argparse.Namespace) -> None:
         )
     )
     large = recorded_answer(argparse.Namespace(**vars(LARGE), cache_dir=args.cache_dir))
-    installations = recorded_installations_of_large(args.cache_dir, args.installations)
+    editor_installations = recorded_installations_of_large(args.cache_dir, args.installations)
     # One integration of --many-installations installations, for the Installations tab (seed 2:
     # seed 1 would give it the ids of the first of the 1,000).
     many_installations = argparse.Namespace(
@@ -151,21 +151,17 @@ def run_bench(args: argparse.Namespace) -> None:
     )
     installations_body = recorded_installations(many_installations)
     many_installations_integration = installations_integration_file(many_installations)
-    [large_integration] = json.loads(large.read_bytes())
-    installations_route = f"{ROUTE}/{large_integration['id']}/installations"
-    with (
-        harness.scratch_dir() as scratch,
-        harness.static_server(installations, installations_route) as api,
-    ):
+    with harness.scratch_dir() as scratch:
         database_url = os.environ.get("DATABASE_URL") or harness.sqlite_url(scratch / "pages.db")
         harness.migrate(database_url)
         env = harness.django_env(database_url, DJANGO_SECURE_SSL_REDIRECT="0")
         setup = harness.run_json(
             [
-                *(__file__, "--step", "populate", "--api-url", f"{api}/v1"),
+                *(__file__, "--step", "populate"),
                 *("--bodies", str(many), str(large)),
                 *("--installations-body", str(installations_body)),
                 *("--installations-integration", str(many_installations_integration)),
+                *("--editor-installations", str(editor_installations)),
             ],
             env,
         )
@@ -228,7 +224,7 @@ def run_bench(args: argparse.Namespace) -> None:
     )
     print(
         f"editor's draft: {setup['draft_changes']}; "
-        f"{len(json.loads(installations.read_bytes()))} installations (from a loopback server)"
+        f"{setup['editor_installations']} installations kept"
     )
     for name, value in medians.items():
         print(f"median {name} = {value:.2f} ms")
@@ -259,12 +255,17 @@ def record_installations(out: Path, at_most: int) -> dict[str, int]:
 
 
 def populate(
-    bodies: list[Path], *, api_url: str, installations: Path, installations_integration: Path
+    bodies: list[Path],
+    *,
+    installations: Path,
+    installations_integration: Path,
+    editor_installations: Path,
 ) -> dict[str, object]:
     """Store the recorded integrations through the real sync, make a logged-in session of an
     editor, and that editor's draft of the largest integration (a backfill changed, a field
-    re-mapped). The project's API (for the preview's blast radius) is at `api_url`. The
-    `installations` (a listInstallationsForProject body) are kept as the sync keeps them."""
+    re-mapped). The `installations` (a listInstallationsForProject body) and the
+    `editor_installations` of the largest (a listInstallations body, for the preview's blast
+    radius) are kept as the sync and "refresh now" keep them."""
     harness.setup_django()
     import httpx
     import orjson
@@ -304,7 +305,9 @@ def populate(
         )
     )
     project, _ = Project.objects.update_or_create(
-        name=PROJECT, defaults={"ampersand_project": PROJECT, "api_url": api_url}
+        # Nothing listens on port 9: the pages measured ask the API nothing.
+        name=PROJECT,
+        defaults={"ampersand_project": PROJECT, "api_url": "http://127.0.0.1:9/v1"},
     )
     project.set_api_key(API_KEY)
     project.save()
@@ -338,6 +341,10 @@ def populate(
         Integration.objects.select_related("latest_snapshot"),
         key=lambda i: i.latest_snapshot.read_count,
     )
+    editor_listed = listed_installations(editor_installations.read_bytes())
+    store_installations(project, editor_listed, integration=largest)
+    if not largest.installations.present().exists():
+        raise SystemExit("populating kept no installation of the editor's integration")
     Draft.objects.filter(integration=largest, user=user).delete()
     draft = Draft.start(largest, user)
     changed = orjson.loads(orjson.dumps(draft.content))
@@ -367,6 +374,7 @@ def populate(
             project=project, remote_id=many_installations
         ).pk,
         "installations": len(listed),
+        "editor_installations": largest.installations.present().count(),
     }
 
 

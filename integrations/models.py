@@ -1140,6 +1140,11 @@ class Installation(models.Model):
     def differs(self) -> bool:
         return self.difference_count > 0
 
+    @property
+    def last_operation_label(self) -> str:
+        """The API's lastOperationStatus as words: "success", "failure", "in progress"."""
+        return self.last_operation_status.replace("_", " ")
+
 
 class InstallationConfigVersion(models.Model):
     """An earlier config of an installation: kept when a sync saw it replaced.

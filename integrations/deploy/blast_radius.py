@@ -4,7 +4,8 @@
 config selects a read, write or subscribe object the change removes, a read object the change
 maps to another name, or a field (by its name) or a user-picked mapping (by its mapToName)
 the change removes, re-maps, or turns from fixed to user-picked and back.
-`blast_radius(project, preview)` fetches the installations for it, within a short timeout.
+`blast_radius(diff, integration_id)` reads the installations the last sync (or "refresh now")
+kept of the integration: a preview never waits on the API.
 """
 
 from __future__ import annotations
@@ -13,15 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrations.ampersand.errors import AmpersandError
 from integrations.diff import FIELD, OBJECT, IntegrationDiff
-from integrations.models import Integration, Project
-from integrations.secrets import ApiKeyUnavailable
-from integrations.services import client_for
+from integrations.models import Installation
 
 FIRST_NAMES_SHOWN = 10
-# A preview must not hang on the live API.
-INSTALLATIONS_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +42,9 @@ class BlastRadius:
     reasons: list[Reason] = field(default_factory=list)
     touched: list[TouchedInstallation] = field(default_factory=list)
     installation_count: int = 0
-    # Why the installations could not be read; the rest of the preview stands.
-    error: str = ""
+    # Set when no installation of this integration is kept yet (never synced), so who is
+    # touched is unknown.
+    unknown_for: int | None = None
 
     @property
     def first_touched(self) -> list[TouchedInstallation]:
@@ -93,9 +90,9 @@ def _takes_field(change: Any) -> bool:
 
 
 def touched_installations(
-    diff: IntegrationDiff, installations: Iterable[Mapping[str, Any]]
+    diff: IntegrationDiff, installations: Iterable[Installation]
 ) -> BlastRadius:
-    """The installations (their API JSON) that `diff` takes something from, and why."""
+    """The installations that `diff` takes something from, and why."""
     reasons = reasons_of(diff)
     radius = BlastRadius(reasons=reasons)
     for installation in installations:
@@ -104,12 +101,12 @@ def touched_installations(
             dict.fromkeys(reason.sentence for reason in reasons if _selects(installation, reason))
         )
         if hits:
-            radius.touched.append(TouchedInstallation(installation_name(installation), hits))
+            radius.touched.append(TouchedInstallation(str(installation), hits))
     return radius
 
 
-def _selects(installation: Mapping[str, Any], reason: Reason) -> bool:
-    content = _mapping(_mapping(installation.get("config")).get("content"))
+def _selects(installation: Installation, reason: Reason) -> bool:
+    content = _mapping(_mapping(installation.config).get("content"))
     objects = _mapping(_mapping(content.get(reason.section)).get("objects"))
     chosen = objects.get(reason.object_name)
     if not isinstance(chosen, Mapping):
@@ -123,29 +120,17 @@ def _selects(installation: Mapping[str, Any], reason: Reason) -> bool:
     return True
 
 
-def blast_radius(project: Project, diff: IntegrationDiff, integration_id: int) -> BlastRadius:
-    """`touched_installations` of the installations Ampersand holds of the integration now.
-
-    The API is asked only when the change can take something from someone.
-    """
-    if not reasons_of(diff):
+def blast_radius(diff: IntegrationDiff, integration_id: int) -> BlastRadius:
+    """`touched_installations` of the installations kept of the integration (one query when
+    any is present; none when the change can take nothing from anyone)."""
+    reasons = reasons_of(diff)
+    if not reasons:
         return BlastRadius()
-    remote_id = Integration.objects.values_list("remote_id", flat=True).get(pk=integration_id)
-    try:
-        with client_for(project, total_timeout=INSTALLATIONS_TIMEOUT, max_retries=1) as client:
-            installations = client.list_installations(remote_id)
-    except (AmpersandError, ApiKeyUnavailable) as error:
-        return BlastRadius(reasons=reasons_of(diff), error=str(error) or type(error).__name__)
-    return touched_installations(diff, [installation.raw for installation in installations])
-
-
-def installation_name(installation: Mapping[str, Any]) -> str:
-    """The customer's name: their group's, else its reference, else the installation's id."""
-    group = _mapping(installation.get("group"))
-    for candidate in (group.get("groupName"), group.get("groupRef"), installation.get("id")):
-        if isinstance(candidate, str) and candidate:
-            return candidate
-    return "unnamed installation"
+    kept = Installation.objects.filter(integration_id=integration_id)
+    present = list(kept.present().only("remote_id", "group_ref", "group_name", "config"))
+    if not present and not kept.exists():
+        return BlastRadius(reasons=reasons, unknown_for=integration_id)
+    return touched_installations(diff, present)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -218,7 +218,7 @@ def _render_preview(
         (
             item,
             diff_sections(item.diff),
-            blast_radius(project, item.diff, item.latest.integration_id) if item.latest else None,
+            blast_radius(item.diff, item.latest.integration_id) if item.latest else None,
         )
         for item in preview.integrations
     ]

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from integrations.access import get_integration_for_user
@@ -103,7 +104,8 @@ def installations_context(
 @require_POST
 def refresh_installations(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Refresh now": fetch this integration's installations live and keep them. Any member of
-    the project may: it only reads the API."""
+    the project may: it only reads the API. Without htmx it leads to `next` (a page of this site,
+    e.g. the deploy preview that asked for them), else to the tab."""
     integration = get_integration_for_user(request, pk)
     try:
         client = client_for(integration.project, total_timeout=LIVE_TOTAL_TIMEOUT, max_retries=1)
@@ -127,6 +129,11 @@ def refresh_installations(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Could not refresh the installations: {refreshed.error}")
     else:
         messages.success(request, refresh_summary(refreshed))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
     return redirect("integrations:tab", pk=integration.pk, tab="installations")
 
 

@@ -11,9 +11,11 @@ import yaml
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from emulator.models import Installation as RemoteInstallation
 from emulator.models import Integration as RemoteIntegration
+from emulator.signals import response_served
 from integrations.ampersand.manifest import build_manifest_yaml, validate_manifest
 from integrations.models import DeployRecord, Draft, Membership, Snapshot
 from integrations.sync import sync_project
@@ -556,14 +558,34 @@ def test_a_conflict_on_one_setting_is_chosen_by_the_user(
 # --- Blast radius --------------------------------------------------------------------------------
 
 
-def test_the_preview_names_the_customers_a_removed_object_touches(project, editor_client):
-    integration = reading(project)
+@pytest.fixture
+def emulator_requests():
+    """The operations the emulator answers while the test runs."""
+    served: list[str] = []
+
+    def record(sender, operation_id, **kwargs):
+        served.append(operation_id)
+
+    response_served.connect(record, weak=False)
+    yield served
+    response_served.disconnect(record)
+
+
+def without_first_read_object(integration) -> str:
     content = copy.deepcopy(integration.latest_snapshot.content)
-    removed = content["read"]["objects"].pop(0)["objectName"]
+    content["read"]["objects"].pop(0)
     if not content["read"]["objects"]:
         content["proxy"] = {"enabled": True}
+    return build_manifest_yaml([content])
+
+
+def test_the_preview_names_the_kept_customers_a_removed_object_touches_without_asking_the_api(
+    project, editor_client, emulator_requests
+):
+    integration = reading(project)
+    removed = integration.latest_snapshot.content["read"]["objects"][0]["objectName"]
     editor_client.post(
-        urls(integration)["autosave"], {"text": build_manifest_yaml([content])}, **HTMX
+        urls(integration)["autosave"], {"text": without_first_read_object(integration)}, **HTMX
     )
     installations = RemoteInstallation.objects.filter(integration__name=integration.name)
     selecting = [
@@ -572,28 +594,54 @@ def test_the_preview_names_the_customers_a_removed_object_touches(project, edito
         if removed in i.config["content"].get("read", {}).get("objects", {})
     ]
     assert selecting, "the seed gives every installation the first read object"
+    emulator_requests.clear()
 
     page = html_module.unescape(editor_client.get(urls(integration)["preview"]).content.decode())
 
     assert f"{len(selecting)} of {installations.count()} customer" in page
     for name in selecting:
         assert name in page
+    assert emulator_requests == []
 
 
-def test_the_preview_still_works_when_installations_cannot_be_read(project, editor_client):
+def test_the_preview_without_kept_installations_says_unknown_and_offers_to_refresh_them(
+    project, editor_client, emulator_requests
+):
     integration = reading(project)
-    content = copy.deepcopy(integration.latest_snapshot.content)
-    content["read"]["objects"][0]["requiredFields"] = []
+    integration.installations.all().delete()
     editor_client.post(
-        urls(integration)["autosave"], {"text": build_manifest_yaml([content])}, **HTMX
+        urls(integration)["autosave"], {"text": without_first_read_object(integration)}, **HTMX
     )
-    project.api_url = "http://127.0.0.1:9/v1"
-    project.save()
+    emulator_requests.clear()
 
     page = editor_client.get(urls(integration)["preview"])
 
+    html = page.content.decode()
     assert page.status_code == 200
-    assert "Customers affected: unknown" in page.content.decode()
+    assert "Customers affected: unknown" in html
+    assert emulator_requests == []
+    refresh = reverse("integrations:installations-refresh", args=[integration.pk])
+    assert f'action="{refresh}"' in html
+    assert f'name="next" value="{urls(integration)["preview"]}"' in html
+
+    refreshed = editor_client.post(refresh, {"next": urls(integration)["preview"]}, follow=True)
+
+    html = html_module.unescape(refreshed.content.decode())
+    assert refreshed.redirect_chain == [(urls(integration)["preview"], 302)]
+    assert emulator_requests == ["listInstallations"]
+    assert "Installations refreshed from Ampersand" in html
+    assert "Customers affected: unknown" not in html
+    assert re.search(r"\d+ of \d+ customers?</strong>", html)
+
+
+def test_refresh_now_refuses_to_lead_to_another_site(project, editor_client):
+    integration = reading(project)
+    refresh = reverse("integrations:installations-refresh", args=[integration.pk])
+
+    response = editor_client.post(refresh, {"next": "https://evil.example/"})
+
+    assert response.status_code == 302
+    assert response.url == reverse("integrations:tab", args=[integration.pk, "installations"])
 
 
 # --- Junk input ----------------------------------------------------------------------------------

@@ -501,6 +501,35 @@ def test_the_installation_page_compares_its_config_field_by_field(viewer_client,
     assert re.search(r"<strong>contact</strong> <span class=\"badge badge-warn\">differs", html)
 
 
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        ("success", '<span class="badge badge-ok">success</span>'),
+        ("failure", '<span class="badge badge-bad">failure</span>'),
+        ("in_progress", '<span class="badge badge-info">in progress</span>'),
+        ("", '<span class="muted">none yet</span>'),
+    ],
+)
+def test_the_installation_page_shows_its_last_operation_as_a_badge(
+    viewer_client, crm, status, shown
+):
+    keep_many(crm, 1)
+    Installation.objects.update(last_operation_status=status)
+
+    html = viewer_client.get(page_url(Installation.objects.get())).content.decode()
+
+    assert f"<dt>Last operation</dt><dd>{shown}" in html
+
+
+def test_the_tab_shows_an_operation_in_progress_in_words(viewer_client, crm):
+    keep_many(crm, 1)
+    Installation.objects.update(last_operation_status="in_progress")
+
+    html = viewer_client.get(tab_url(crm)).content.decode()
+
+    assert '<td><span class="badge badge-info">in progress</span>' in html
+
+
 def test_the_installation_page_lists_the_versions_of_its_config(viewer_client, crm):
     keep_many(crm, 1)
     installation = Installation.objects.get()
