@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from integrations.ampersand import AmpersandError, Installation
+from integrations.ampersand import AmpersandError
+from integrations.ampersand.client import ListedGroup, ListedInstallation
 from integrations.models import Integration, Project
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for
@@ -87,10 +88,9 @@ def _cache_key(project: Project, provider: str, object_name: str) -> str:
 def _fetch(project: Project, provider: str, object_name: str) -> FieldChoices:
     try:
         with client_for(project, total_timeout=FETCH_TOTAL_TIMEOUT, max_retries=1) as client:
-            installation = connected_installation(client.list_project_installations(), provider)
-            if installation is None:
+            group = connected_group(client.list_installations(), provider)
+            if group is None:
                 return FieldChoices(None, NO_INSTALLATION)
-            group = installation.connection.group
             metadata = client.get_object_metadata_for_connection(
                 provider, object_name, group_ref=group.group_ref
             )
@@ -110,9 +110,20 @@ def _fetch(project: Project, provider: str, object_name: str) -> FieldChoices:
     return FieldChoices(tuple(fields), group_name=group.group_name or group.group_ref)
 
 
-def connected_installation(
-    installations: Iterable[Installation], provider: str
-) -> Installation | None:
-    """An installation connected to `provider`, one whose connection works if there is one."""
-    candidates = [item for item in installations if item.connection.provider == provider]
-    return min(candidates, key=lambda item: item.connection.status != "working", default=None)
+def connected_group(
+    installations: Iterable[ListedInstallation], provider: str
+) -> ListedGroup | None:
+    """The group of an installation connected to `provider`: of one whose connection works, if
+    there is one."""
+    found = None
+    for item in installations:
+        connection = item.connection
+        if connection is None or connection.provider != provider:
+            continue
+        group = connection.group or item.group
+        if group is None or not group.group_ref:
+            continue
+        if connection.status == "working":
+            return group
+        found = found or group
+    return found

@@ -81,9 +81,9 @@ def sync_installations(
     try:
         if client is None:
             with client_for(project) as own_client:
-                listed = own_client.list_installation_summaries(remote_id)
+                listed = own_client.list_installations(remote_id)
         else:
-            listed = client.list_installation_summaries(remote_id)
+            listed = client.list_installations(remote_id)
     except (AmpersandError, ApiKeyUnavailable) as error:
         detail = getattr(error, "detail", None)
         return InstallationSync(error=f"{error}: {detail}" if detail else str(error))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -159,3 +160,18 @@ def json_path(location: Sequence[int | str]) -> str:
 def describe_validation_error(error: ValidationError) -> list[str]:
     """One line per problem, each starting with the JSON path of the field."""
     return [f"{json_path(item['loc'])}: {item['msg']}" for item in error.errors()]
+
+
+_MISSING_FIELD = re.compile(r"Object missing required field `(?P<field>[^`]*)`")
+
+
+def describe_msgspec_error(error: Exception) -> list[str]:
+    """msgspec's one problem as `describe_validation_error` words it: "groups[0].id: Field
+    required", "id: Expected `str`, got `int`"."""
+    message, _, at = str(error).partition(" - at `$")
+    path = at.removesuffix("`").removeprefix(".")
+    missing = _MISSING_FIELD.fullmatch(message)
+    if missing:
+        field = missing["field"]
+        path, message = (f"{path}.{field}" if path else field), "Field required"
+    return [f"{path or '(body)'}: {message}"]

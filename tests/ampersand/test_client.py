@@ -217,9 +217,10 @@ def test_installation_lists_pass_the_group_ref():
     client = make_client(api)
 
     per_integration = client.list_installations("i-1", group_ref="org_12345")
-    per_project = client.list_project_installations()
+    per_project = client.list_installations()
 
-    assert per_integration[0].raw == example[0]
+    assert json.loads(bytes(per_integration[0].config)) == example[0]["config"]
+    assert per_integration[0].connection.group.group_ref == "org_12345"
     assert per_project[0].id == example[0]["id"]
     assert api.requests[0].url.params["groupRef"] == "org_12345"
     assert "groupRef" not in api.requests[1].url.params
@@ -314,7 +315,8 @@ def test_get_installation_quotes_its_path_and_parses_the_contracts_example():
 
     installation = make_client(api).get_installation("i/1", "in 1")
 
-    assert installation.raw == example
+    assert installation.id == example["id"]
+    assert json.loads(bytes(installation.config)) == example["config"]
     assert installation.connection.provider == "salesforce"
 
 

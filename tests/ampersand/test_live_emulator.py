@@ -16,9 +16,9 @@ from integrations.ampersand import (
     AuthError,
     ConflictError,
     InputValidationError,
-    Installation,
     Integration,
     InvalidResponseError,
+    ListedInstallation,
     NotFoundError,
     ObjectMetadata,
     Operation,
@@ -127,13 +127,13 @@ def test_every_operation_round_trips(client: AmpersandClient, emulator_api: Emul
     install(after_revision, "org_1")
     install(after_revision, "org_2")
     installations = client.list_installations(created.id)
-    assert all(isinstance(item, Installation) for item in installations)
+    assert all(isinstance(item, ListedInstallation) for item in installations)
     assert sorted(i.group.group_ref for i in installations) == ["org_1", "org_2"]
     assert [
         i.group.group_ref for i in client.list_installations(created.id, group_ref="org_2")
     ] == ["org_2"]
-    assert len(client.list_project_installations()) == 2
-    assert client.list_project_installations(group_ref="nobody") == []
+    assert len(client.list_installations()) == 2
+    assert client.list_installations(group_ref="nobody") == []
 
     client.delete_integration(created.id)
     with pytest.raises(NotFoundError) as caught:
@@ -279,7 +279,7 @@ def test_random_faults_end_in_success_or_a_typed_error_within_bounded_time(
             faulty.list_integrations,
             lambda: faulty.get_integration(integration.id),
             faulty.list_destinations,
-            faulty.list_project_installations,
+            faulty.list_installations,
             lambda: faulty.list_installations(integration.id),
             lambda: faulty.batch_upsert(manifest),
         ]
@@ -482,8 +482,8 @@ def test_an_installation_is_read_as_its_integrations_list_has_it(seeded: Emulato
         installation = client.get_installation(busy.integration_id, busy.id)
         listed = client.list_installations(busy.integration_id)
 
-    assert isinstance(installation, Installation)
-    assert installation.raw == next(item.raw for item in listed if item.id == busy.id)
+    assert isinstance(installation, ListedInstallation)
+    assert installation == next(item for item in listed if item.id == busy.id)
     assert installation.last_operation_status == busy.last_operation_status
 
 

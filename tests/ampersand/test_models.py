@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
+from integrations.ampersand.client import listed_installations, one_installation
+from integrations.ampersand.errors import InvalidResponseError
 from integrations.ampersand.models import (
     ApiProblem,
     DefaultPeriod,
     FixedField,
     InputValidationProblem,
-    Installation,
     Integration,
     IntegrationContent,
     IntegrationObject,
@@ -25,8 +27,6 @@ from tests.ampersand.samples import (
     READ_ACCOUNTS_CONTENT,
     integration_body,
 )
-
-INSTALLATIONS = TypeAdapter(list[Installation])
 
 
 def test_field_with_field_name_is_fixed_and_without_is_mapped():
@@ -131,24 +131,47 @@ def test_numeric_timestamp_is_refused_rather_than_read_as_unix_seconds():
 
 
 @pytest.mark.parametrize("example", ["listInstallations.200", "listInstallationsForProject.200"])
-def test_contract_installation_list_examples_parse(example):
-    installations = INSTALLATIONS.validate_python(CONTRACT_EXAMPLES[example])
+def test_contract_installation_list_examples_decode(example):
+    installations = listed_installations(json.dumps(CONTRACT_EXAMPLES[example]).encode())
 
     installation = installations[0]
     assert installation.health_status == "healthy"
     assert installation.group.group_ref == "org_12345"
-    assert installation.connection.consumer.consumer_name == "Jane Smith"
-    assert installation.connection.auth_scheme == "oauth2/authorizationCode"
-    account = installation.config.content.read.objects["account"]
-    assert account.selected_fields == {"name": True, "industry": True}
-    assert account.selected_field_mappings == {}
-    assert installation.config.revision_id == "f0e1d2c3-b4a5-6789-0abc-def123456789"
+    assert installation.connection.provider == "salesforce"
+    assert installation.connection.group.group_name == "Acme Corp"
+    config = json.loads(bytes(installation.config))
+    assert config == CONTRACT_EXAMPLES[example][0]["config"]
+    account = config["content"]["read"]["objects"]["account"]
+    assert account["selectedFields"] == {"name": True, "industry": True}
 
 
-def test_contract_single_installation_example_parses():
-    installation = Installation.model_validate(CONTRACT_EXAMPLES["getInstallation.200"])
+def test_contract_single_installation_example_decodes():
+    installation = one_installation(json.dumps(CONTRACT_EXAMPLES["getInstallation.200"]).encode())
 
     assert installation.created_by == "consumer:user_67890"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'[{"id": "i", "healthStatus": "ok", "config": {}}]', "[0].integrationId: Field required"),
+        (
+            b'[{"id": 1, "integrationId": "x", "healthStatus": "ok", "config": {}}]',
+            "[0].id: Expected `str`, got `int`",
+        ),
+        (
+            b'[{"id": "i", "integrationId": "x", "healthStatus": "ok", "config": {},'
+            b' "connection": {"status": "working"}}]',
+            "[0].connection.provider: Field required",
+        ),
+        (b"{}", "(body): Expected `array`, got `object`"),
+    ],
+)
+def test_an_installation_listing_the_contract_does_not_allow_names_the_field(body, problem):
+    with pytest.raises(InvalidResponseError) as caught:
+        listed_installations(body)
+
+    assert caught.value.field_errors == [problem]
 
 
 def test_contract_operation_examples_parse():

@@ -6,6 +6,7 @@ import copy
 import html as html_module
 import re
 
+import orjson
 import pytest
 from django.core.cache import cache
 from django.template import Context, Template
@@ -13,11 +14,11 @@ from django.test import Client
 
 from emulator.models import Installation as RemoteInstallation
 from emulator.signals import response_served
-from integrations.ampersand import Installation
+from integrations.ampersand.client import ListedInstallation, one_installation
 from integrations.field_picker import (
     FETCH_FAILED,
     NO_INSTALLATION,
-    connected_installation,
+    connected_group,
     field_list_id,
     provider_fields,
 )
@@ -75,12 +76,13 @@ def status_line(html: str) -> str:
     return html_module.unescape(re.sub(r"</?bdi>", "", match.group(1)))
 
 
-def installation(**changes) -> Installation:
+def installation(group_ref: str = "org_12345", **changes) -> ListedInstallation:
     raw = copy.deepcopy(CONTRACT_EXAMPLES["listInstallations.200"][0])
     raw["config"]["content"]["read"]["objects"]["account"]["selectedFieldMappings"] = {}
+    raw["connection"]["group"]["groupRef"] = group_ref
     for key, value in changes.items():
         raw["connection"][key] = value
-    return Installation.model_validate(raw)
+    return one_installation(orjson.dumps(raw))
 
 
 # --- the datalist's id -------------------------------------------------------------------------
@@ -107,12 +109,12 @@ def test_templates_get_the_same_id_from_the_filter():
 
 
 def test_an_installation_whose_connection_works_is_preferred():
-    broken = installation(status="bad_credentials")
-    working = installation(status="working", id="conn-2")
+    broken = installation("org-broken", status="bad_credentials")
+    working = installation("org-working", status="working")
 
-    assert connected_installation([broken, working], "salesforce") is working
-    assert connected_installation([broken], "salesforce") is broken
-    assert connected_installation([broken, working], "hubspot") is None
+    assert connected_group([broken, working], "salesforce").group_ref == "org-working"
+    assert connected_group([broken], "salesforce").group_ref == "org-broken"
+    assert connected_group([broken, working], "hubspot") is None
 
 
 # --- the page ----------------------------------------------------------------------------------
