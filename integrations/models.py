@@ -39,6 +39,7 @@ from integrations.ampersand.manifest import (
     validate_manifest,
 )
 from integrations.diff import IntegrationDiff, diff_contents
+from integrations.presenters import HEALTH_BADGES, OPERATION_BADGES
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -1144,6 +1145,14 @@ class Installation(models.Model):
     def last_operation_label(self) -> str:
         """The API's lastOperationStatus as words: "success", "failure", "in progress"."""
         return self.last_operation_status.replace("_", " ")
+
+    @property
+    def last_operation_badge(self) -> str:
+        return OPERATION_BADGES.get(self.last_operation_status, "muted")
+
+    @property
+    def health_badge(self) -> str:
+        return HEALTH_BADGES.get(self.health_status, "muted")
 
 
 class InstallationConfigVersion(models.Model):

@@ -530,6 +530,23 @@ def test_the_tab_shows_an_operation_in_progress_in_words(viewer_client, crm):
     assert '<td><span class="badge badge-info">in progress</span>' in html
 
 
+def test_a_tab_row_follows_what_it_shows_though_rows_are_cached(viewer_client, crm):
+    keep_many(crm, 2)
+    Installation.objects.update(last_operation_status="in_progress", difference_count=0)
+    viewer_client.get(tab_url(crm))  # the rows are rendered and cached
+    changed = Installation.objects.order_by("pk").first()
+    Installation.objects.filter(pk=changed.pk).update(
+        last_operation_status="failure", difference_count=2, group_name="Renamed Co"
+    )
+
+    html = viewer_client.get(tab_url(crm)).content.decode()
+
+    assert html.count('<span class="badge badge-info">in progress</span>') == 1
+    assert '<span class="badge badge-bad">failure</span>' in html
+    assert "2 objects differ" in html
+    assert "<bdi>Renamed Co</bdi>" in html
+
+
 def test_the_installation_page_lists_the_versions_of_its_config(viewer_client, crm):
     keep_many(crm, 1)
     installation = Installation.objects.get()
