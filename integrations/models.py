@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.tasks import task
@@ -765,6 +765,19 @@ class DraftQuerySet(models.QuerySet["Draft"]):
             self.filter(integration=integration, user=user)
             .select_related("base_snapshot")
             .defer("base_snapshot__raw")
+        )
+
+    def keep_text(self, integration: Integration, user: Any, text: str) -> bool:
+        """Keep `text` as typed in `user`'s draft of `integration`, in one UPDATE of the columns
+        it changes (see `Draft.keep_text`); whether there was a draft to keep it."""
+        same = Q(text=text)  # the same text keeps its reading
+        return bool(
+            self.filter(integration=integration, user=user).update(
+                text=text,
+                issues=Case(When(same, then=F("issues")), default=None),
+                text_read=Case(When(same, then=F("text_read")), default=None),
+                updated_at=timezone.now(),
+            )
         )
 
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from emulator.models import Installation as RemoteInstallation
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml, validate_manifest
+from integrations.forms import DraftTextForm
 from integrations.models import DeployRecord, Draft, Membership, Snapshot
 from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
@@ -169,6 +170,62 @@ def test_autosave_of_readable_text_moves_the_content_along(project, editor, edit
     assert editor_client.get(urls(integration)["edit"]).status_code == 200  # which reads it
     draft = Draft.objects.get(user=editor)
     assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+
+
+def test_an_autosave_keeps_the_text_in_one_update_and_asks_for_its_issues(
+    project, editor, editor_client, django_assert_num_queries
+):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "first"}, **HTMX)
+
+    # The session, its user, the integration (with the access check), the role, the UPDATE.
+    with django_assert_num_queries(5):
+        answer = editor_client.post(urls(integration)["autosave"], {"text": "second"}, **HTMX)
+
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "Saved to your draft" in html
+    assert f'hx-get="/integrations/{integration.pk}/edit/issues/"' in html
+    draft = Draft.objects.get(user=editor)
+    assert (draft.text, draft.issues, draft.text_read) == ("second", None, None)
+
+
+def test_an_autosave_of_the_same_text_keeps_its_reading(project, editor, editor_client):
+    integration = reading(project)
+    typed = with_backfill(integration, 45)
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+    editor_client.get(f"/integrations/{integration.pk}/edit/issues/", **HTMX)
+    read = Draft.objects.get(user=editor)
+
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+
+    draft = Draft.objects.get(user=editor)
+    assert (draft.issues, draft.text_read) == (read.issues, True)
+    assert draft.updated_at >= read.updated_at
+
+
+def test_an_autosave_arriving_after_a_discard_in_another_tab_keeps_the_typed_text(
+    project, editor, editor_client, monkeypatch
+):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "first"}, **HTMX)
+    typed = with_backfill(integration, 45)
+    clean_text = DraftTextForm.clean_text
+
+    def discarded_meanwhile(form):
+        Draft.objects.filter(user=editor).delete()  # the other tab's discard, as this one saves
+        return clean_text(form)
+
+    monkeypatch.setattr(DraftTextForm, "clean_text", discarded_meanwhile)
+    answer = editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "Saved to your draft" in html
+    assert "Discard draft" in html  # the new draft's buttons
+    draft = Draft.objects.get(user=editor, integration=integration)
+    assert draft.text == typed
+    assert draft.base_revision == integration.latest_snapshot.revision_id
 
 
 def test_a_reload_shows_the_draft_as_typed(project, editor_client):
