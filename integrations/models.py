@@ -160,6 +160,16 @@ class Project(models.Model):
     def base_url(self) -> str:
         return self.api_url or settings.AMPERSAND_API_URL
 
+    @functools.cached_property
+    def catalog_version(self) -> str | None:
+        """Which provider catalog is stored for this project's API (`stored_catalog_version`),
+        read once per loaded project, that is once per request, whoever asks."""
+        return stored_catalog_version(self.base_url)
+
+    def catalog(self) -> Catalog:
+        """The provider catalog of this project's API (`known_catalog`)."""
+        return known_catalog(self.base_url, version=self.catalog_version)
+
     @property
     def uses_environment_api(self) -> bool:
         """Whether the project talks to AMPERSAND_API_URL, the only host given AMPERSAND_API_KEY."""
@@ -263,6 +273,12 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
             | (Q(latest_snapshot_id__gt=SearchIndex.newest_expression()) & Q(scanned))
         )
 
+    def with_role_of(self, user: Any) -> IntegrationQuerySet:
+        """Each annotated with `user`'s role in its project (`user_role`, None for none), so
+        that checking it (integrations.permissions) costs no query of its own."""
+        role = Membership.objects.filter(user=user.pk, project=OuterRef("project")).values("role")
+        return self.annotate(user_role=Subquery(role[:1]))
+
     def with_catalog_version(self) -> IntegrationQuerySet:
         """Each annotated with the hash of its API's stored provider catalog (None for none), so
         that naming their providers (`provider_display_name`) costs no query."""
@@ -324,8 +340,11 @@ class Integration(models.Model):
     @property
     def provider_display_name(self) -> str:
         """The provider's name for people, from the catalog of the project's API."""
-        version = getattr(self, "catalog_version", LOOK_UP)
-        return known_catalog(self.project.base_url, version=version).display_name(self.provider)
+        if hasattr(self, "catalog_version"):  # annotated by `with_catalog_version` (lists)
+            catalog = known_catalog(self.project.base_url, version=self.catalog_version)
+        else:
+            catalog = self.project.catalog()
+        return catalog.display_name(self.provider)
 
 
 def canonical_hash(raw: Any) -> str:
@@ -855,8 +874,7 @@ class Draft(models.Model):
         """The issues of `content` (a form's change, no text typed): checked as the document its
         amp.yaml would declare, without writing and parsing that amp.yaml."""
         document = {"specVersion": self.spec_version, "integrations": [plain_json(self.content)]}
-        catalog = known_catalog(self.integration.project.base_url)
-        return list(validate_manifest(document, catalog=catalog).issues)
+        return list(validate_manifest(document, catalog=self.integration.project.catalog()).issues)
 
     @classmethod
     def start(cls, integration: Integration, user: Any) -> Draft:
@@ -949,9 +967,7 @@ class Draft(models.Model):
         """The content `text` declares for this draft (None: none), and its issues: the
         validator's (by `catalog`, default the provider catalog the project knows), and one more
         when the text cannot be this integration's."""
-        if catalog is None:
-            catalog = known_catalog(self.integration.project.base_url)
-        result = validate_manifest(text, catalog=catalog)
+        result = validate_manifest(text, catalog=catalog or self.integration.project.catalog())
         issues = list(result.issues)
         content = self.content_of(result.manifest)
         if result.manifest is not None and content is None:
@@ -1048,11 +1064,7 @@ def known_catalog(base_url: str, *, version: str | object | None = LOOK_UP) -> C
     the caller already read it and passes it as `version` (its content hash, or None).
     """
     if version is LOOK_UP:
-        version = (
-            ProviderCatalog.objects.filter(base_url=base_url)
-            .values_list("content_hash", flat=True)
-            .first()
-        )
+        version = stored_catalog_version(base_url)
     if version is None:
         return load_catalog()
     cached = _known_catalogs.get(base_url)
@@ -1064,6 +1076,15 @@ def known_catalog(base_url: str, *, version: str | object | None = LOOK_UP) -> C
     catalog = Catalog(stored.providers)
     _known_catalogs[base_url] = (stored.content_hash, catalog)
     return catalog
+
+
+def stored_catalog_version(base_url: str) -> str | None:
+    """The content hash of the catalog stored for the API at `base_url` (None: none)."""
+    return (
+        ProviderCatalog.objects.filter(base_url=base_url)
+        .values_list("content_hash", flat=True)
+        .first()
+    )
 
 
 def store_catalog(base_url: str, providers: dict[str, Any]) -> bool:

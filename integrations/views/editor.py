@@ -52,7 +52,7 @@ from integrations.forms import (
     WriteEditor,
 )
 from integrations.merge import merge_contents
-from integrations.models import DeployRecord, Draft, Integration, Snapshot, known_catalog
+from integrations.models import DeployRecord, Draft, Integration, Snapshot
 from integrations.permissions import Action
 from integrations.presenters import field_count
 from integrations.services import destination_names
@@ -93,7 +93,7 @@ def _saved(draft: Draft, save: Any) -> Any:
 
 
 def _catalog(integration: Integration) -> Catalog:
-    return known_catalog(integration.project.base_url, version=integration.catalog_version)
+    return integration.project.catalog()
 
 
 def _integration_form(
@@ -195,7 +195,8 @@ def _forms_cache_key(request: HttpRequest, integration: Integration, draft: Draf
     destinations, _ = destination_names(integration.project)
     get_token(request)  # the secret, made if the user has none yet
     csrf_secret = request.META["CSRF_COOKIE"]
-    parts = (version, integration.pk, integration.catalog_version, destinations, csrf_secret)
+    catalog_version = integration.project.catalog_version
+    parts = (version, integration.pk, catalog_version, destinations, csrf_secret)
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

@@ -178,8 +178,8 @@ def test_an_autosave_keeps_the_text_in_one_update_and_asks_for_its_issues(
     integration = reading(project)
     editor_client.post(urls(integration)["autosave"], {"text": "first"}, **HTMX)
 
-    # The session, its user, the integration (with the access check), the role, the UPDATE.
-    with django_assert_num_queries(5):
+    # The session, its user, the integration (with the access check and the role), the UPDATE.
+    with django_assert_num_queries(4):
         answer = editor_client.post(urls(integration)["autosave"], {"text": "second"}, **HTMX)
 
     assert answer.status_code == 200
