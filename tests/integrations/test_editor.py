@@ -426,6 +426,24 @@ def test_the_editor_reads_the_integration_once_and_no_other_drafts_content(
     assert '"integrations_draft"."text"' not in others[0]
 
 
+def test_the_editor_and_the_preview_of_a_draft_run_a_constant_number_of_queries(
+    project, editor_client, django_assert_num_queries
+):
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+    editor_client.get(urls(integration)["edit"])  # reads the typed text once
+
+    # session, user, the integration (with the access check and the role), the draft, the
+    # provider catalog's version, the other users' drafts
+    with django_assert_num_queries(6):
+        assert editor_client.get(urls(integration)["edit"]).status_code == 200
+    # the same four, the catalog's version, the latest versions of what the amp.yaml declares
+    with django_assert_num_queries(6):
+        assert editor_client.get(urls(integration)["preview"]).status_code == 200
+
+
 def test_a_viewer_may_not_edit(project, viewer_client, editor):
     integration = reading(project)
     editor_client = Client()
