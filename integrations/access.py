@@ -12,7 +12,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 
 from integrations.models import Integration, Project, SyncRun
-from integrations.permissions import Action, require
+from integrations.permissions import Action, remember_role, require
 
 
 def _user_of(request_or_user: Any) -> Any:
@@ -41,15 +41,18 @@ def get_integration_for_user(
     """The integration, if this user may see its project and take `action` in it.
 
     Its latest snapshot's JSON is loaded only when used: pages rendered from it are cached.
+    The user's role comes with it (one query for both); the project's provider catalog is
+    read when used (`Project.catalog`).
     """
     user = _user_of(request_or_user)
     integration = get_object_or_404(
         Integration.objects.for_user(user)
-        .with_catalog_version()
+        .with_role_of(user)
         .select_related("project", "latest_snapshot")
         .defer("latest_snapshot__raw"),
         pk=pk,
     )
+    remember_role(user, integration.project, integration.user_role)
     _check(user, action, integration.project)
     return integration
 

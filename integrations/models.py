@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.tasks import task
@@ -161,6 +161,16 @@ class Project(models.Model):
     def base_url(self) -> str:
         return self.api_url or settings.AMPERSAND_API_URL
 
+    @functools.cached_property
+    def catalog_version(self) -> str | None:
+        """Which provider catalog is stored for this project's API (`stored_catalog_version`),
+        read once per loaded project, that is once per request, whoever asks."""
+        return stored_catalog_version(self.base_url)
+
+    def catalog(self) -> Catalog:
+        """The provider catalog of this project's API (`known_catalog`)."""
+        return known_catalog(self.base_url, version=self.catalog_version)
+
     @property
     def uses_environment_api(self) -> bool:
         """Whether the project talks to AMPERSAND_API_URL, the only host given AMPERSAND_API_KEY."""
@@ -264,6 +274,12 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
             | (Q(latest_snapshot_id__gt=SearchIndex.newest_expression()) & Q(scanned))
         )
 
+    def with_role_of(self, user: Any) -> IntegrationQuerySet:
+        """Each annotated with `user`'s role in its project (`user_role`, None for none), so
+        that checking it (integrations.permissions) costs no query of its own."""
+        role = Membership.objects.filter(user=user.pk, project=OuterRef("project")).values("role")
+        return self.annotate(user_role=Subquery(role[:1]))
+
     def with_catalog_version(self) -> IntegrationQuerySet:
         """Each annotated with the hash of its API's stored provider catalog (None for none), so
         that naming their providers (`provider_display_name`) costs no query."""
@@ -325,8 +341,11 @@ class Integration(models.Model):
     @property
     def provider_display_name(self) -> str:
         """The provider's name for people, from the catalog of the project's API."""
-        version = getattr(self, "catalog_version", LOOK_UP)
-        return known_catalog(self.project.base_url, version=version).display_name(self.provider)
+        if hasattr(self, "catalog_version"):  # annotated by `with_catalog_version` (lists)
+            catalog = known_catalog(self.project.base_url, version=self.catalog_version)
+        else:
+            catalog = self.project.catalog()
+        return catalog.display_name(self.provider)
 
 
 def canonical_hash(raw: Any) -> str:
@@ -768,6 +787,19 @@ class DraftQuerySet(models.QuerySet["Draft"]):
             .defer("base_snapshot__raw")
         )
 
+    def keep_text(self, integration: Integration, user: Any, text: str) -> bool:
+        """Keep `text` as typed in `user`'s draft of `integration`, in one UPDATE of the columns
+        it changes (see `Draft.keep_text`); whether there was a draft to keep it."""
+        same = Q(text=text)  # the same text keeps its reading
+        return bool(
+            self.filter(integration=integration, user=user).update(
+                text=text,
+                issues=Case(When(same, then=F("issues")), default=None),
+                text_read=Case(When(same, then=F("text_read")), default=None),
+                updated_at=timezone.now(),
+            )
+        )
+
 
 class Draft(models.Model):
     """One user's unfinished change to one integration, saved as it is made.
@@ -843,8 +875,7 @@ class Draft(models.Model):
         """The issues of `content` (a form's change, no text typed): checked as the document its
         amp.yaml would declare, without writing and parsing that amp.yaml."""
         document = {"specVersion": self.spec_version, "integrations": [plain_json(self.content)]}
-        catalog = known_catalog(self.integration.project.base_url)
-        return list(validate_manifest(document, catalog=catalog).issues)
+        return list(validate_manifest(document, catalog=self.integration.project.catalog()).issues)
 
     @classmethod
     def start(cls, integration: Integration, user: Any) -> Draft:
@@ -937,9 +968,7 @@ class Draft(models.Model):
         """The content `text` declares for this draft (None: none), and its issues: the
         validator's (by `catalog`, default the provider catalog the project knows), and one more
         when the text cannot be this integration's."""
-        if catalog is None:
-            catalog = known_catalog(self.integration.project.base_url)
-        result = validate_manifest(text, catalog=catalog)
+        result = validate_manifest(text, catalog=catalog or self.integration.project.catalog())
         issues = list(result.issues)
         content = self.content_of(result.manifest)
         if result.manifest is not None and content is None:
@@ -1036,11 +1065,7 @@ def known_catalog(base_url: str, *, version: str | object | None = LOOK_UP) -> C
     the caller already read it and passes it as `version` (its content hash, or None).
     """
     if version is LOOK_UP:
-        version = (
-            ProviderCatalog.objects.filter(base_url=base_url)
-            .values_list("content_hash", flat=True)
-            .first()
-        )
+        version = stored_catalog_version(base_url)
     if version is None:
         return load_catalog()
     cached = _known_catalogs.get(base_url)
@@ -1052,6 +1077,15 @@ def known_catalog(base_url: str, *, version: str | object | None = LOOK_UP) -> C
     catalog = Catalog(stored.providers)
     _known_catalogs[base_url] = (stored.content_hash, catalog)
     return catalog
+
+
+def stored_catalog_version(base_url: str) -> str | None:
+    """The content hash of the catalog stored for the API at `base_url` (None: none)."""
+    return (
+        ProviderCatalog.objects.filter(base_url=base_url)
+        .values_list("content_hash", flat=True)
+        .first()
+    )
 
 
 def store_catalog(base_url: str, providers: dict[str, Any]) -> bool:

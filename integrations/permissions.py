@@ -52,10 +52,22 @@ def _roles_by_project(user: Any) -> dict[int, str]:
         return roles
 
 
+def remember_role(user: Any, project: Project, role: str | None) -> None:
+    """Note `user`'s role in `project` as read with it (`integrations.access`), so that
+    checking it again in this request costs no query."""
+    try:
+        user._ampdash_known_roles[project.pk] = role
+    except AttributeError:
+        user._ampdash_known_roles = {project.pk: role}
+
+
 def role_of(user: Any, project: Project) -> str | None:
     """The user's Membership.Role value in `project`, None for no membership (or anonymous)."""
     if not user.is_authenticated:
         return None
+    known = getattr(user, "_ampdash_known_roles", {})
+    if project.pk in known:
+        return known[project.pk]
     return _roles_by_project(user).get(project.pk)
 
 

@@ -21,7 +21,7 @@ from integrations.ampersand.manifest import (
     validate_manifest,
 )
 from integrations.diff import IntegrationDiff, diff_contents
-from integrations.models import Integration, Project, Snapshot, known_catalog
+from integrations.models import Integration, Project, Snapshot
 
 _INTEGRATION_PATH = re.compile(r"^integrations\[(\d+)\]")
 
@@ -95,7 +95,7 @@ def preview_deploy(
     `reading` is what validating `amp_yaml` gives, when it is known (a draft keeps its own,
     found once as it was saved); otherwise it is validated here.
     """
-    catalog = known_catalog(project.base_url)
+    catalog = project.catalog()
     result = reading or validate_manifest(amp_yaml, catalog=catalog)
     declared = []
     if isinstance(result.manifest, dict) and isinstance(result.manifest.get("integrations"), list):

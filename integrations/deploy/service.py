@@ -41,7 +41,6 @@ from integrations.models import (
     Project,
     Snapshot,
     canonical_hash,
-    known_catalog,
 )
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for, process_is_alive, this_worker
@@ -85,7 +84,7 @@ def deploy(
         earlier = project.deploys.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
-    result = validate_manifest(amp_yaml, catalog=known_catalog(project.base_url))
+    result = validate_manifest(amp_yaml, catalog=project.catalog())
     issues = list(result.issues)
     contents = _contents_by_name(result.manifest) if result.ok else {}
     if result.ok:

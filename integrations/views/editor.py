@@ -52,7 +52,7 @@ from integrations.forms import (
     WriteEditor,
 )
 from integrations.merge import merge_contents
-from integrations.models import DeployRecord, Draft, Integration, Snapshot, known_catalog
+from integrations.models import DeployRecord, Draft, Integration, Snapshot
 from integrations.permissions import Action
 from integrations.presenters import field_count
 from integrations.services import destination_names
@@ -93,7 +93,7 @@ def _saved(draft: Draft, save: Any) -> Any:
 
 
 def _catalog(integration: Integration) -> Catalog:
-    return known_catalog(integration.project.base_url, version=integration.catalog_version)
+    return integration.project.catalog()
 
 
 def _integration_form(
@@ -157,6 +157,7 @@ def _editor_context(
         ),
         "add_object_form": AddReadObjectForm(prefix="new"),
         "issues": issues,
+        "checking": draft.pk is not None and draft.issues is None,
         "saved_at": None,
     }
     for editor_class in SECTIONS:
@@ -194,7 +195,8 @@ def _forms_cache_key(request: HttpRequest, integration: Integration, draft: Draf
     destinations, _ = destination_names(integration.project)
     get_token(request)  # the secret, made if the user has none yet
     csrf_secret = request.META["CSRF_COOKIE"]
-    parts = (version, integration.pk, integration.catalog_version, destinations, csrf_secret)
+    catalog_version = integration.project.catalog_version
+    parts = (version, integration.pk, catalog_version, destinations, csrf_secret)
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -541,15 +543,20 @@ def _section_response(
 @require_POST
 def autosave(request: HttpRequest, pk: int) -> HttpResponse:
     """Store the amp.yaml as typed, valid or not, at once; the answer fetches its issues
-    (`draft_issues`), so that a save never waits on the validator."""
+    (`draft_issues`), so that a save never waits on the validator.
+
+    The draft is neither read nor validated here: one UPDATE keeps the text. With no draft (the
+    first change, or one discarded in another tab meanwhile) a new one is made holding it, and
+    the answer also redraws the draft's header and buttons.
+    """
     integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
-    # Its content is neither shown nor changed here: not read, not written.
-    draft = Draft.objects.opened(integration, request.user).defer("content").first()
-    draft = draft or Draft.start(integration, request.user)
     form = DraftTextForm(request.POST)
+    made: Draft | None = None
     if form.is_valid():
         text = form.cleaned_data["text"]
-        _saved(draft, lambda: draft.keep_text(text))
+        if not Draft.objects.keep_text(integration, request.user, text):
+            made = Draft.start(integration, request.user)
+            _saved(made, lambda: made.keep_text(text))
     if not request.htmx:
         if form.is_valid():
             messages.success(request, "amp.yaml saved to your draft.")
@@ -558,13 +565,13 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("integrations:edit", args=[integration.pk]) + "?view=yaml")
     context = {
         "integration": integration,
-        "draft": draft,
-        "issues": draft.found_issues() if draft.issues is not None else [],
+        "draft": made,
+        "checking": True,
         "saved_at": timezone.now() if form.is_valid() else None,
         "text_errors": form.errors.get("text", []),
         "oob": True,
     }
-    return _partials(request, context, "autosave-status")
+    return render(request, "integrations/editor.html#autosave-answer", context)
 
 
 @login_required

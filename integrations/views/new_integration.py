@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from integrations.access import get_project_for_user
 from integrations.forms import NewIntegrationForm
-from integrations.models import DeployRecord, known_catalog
+from integrations.models import DeployRecord
 from integrations.permissions import Action
 from integrations.services import destination_names
 from integrations.views.deploys import _preview_or_deploy, _render_preview, earlier_deploy
@@ -30,7 +30,7 @@ TEMPLATE = "integrations/new_integration.html"
 @vary_on_headers("HX-Request")
 def new_integration(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project_for_user(request, pk, action=Action.DEPLOY)
-    catalog = known_catalog(project.base_url)
+    catalog = project.catalog()
     if request.method == "GET" and request.htmx:
         # Another provider or module: its modules, and what it can start with.
         form = NewIntegrationForm(

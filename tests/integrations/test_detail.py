@@ -463,8 +463,9 @@ def test_every_page_runs_a_constant_number_of_queries(
     url = (
         tab_url(integration, tab) if tab else reverse("integrations:detail", args=[integration.pk])
     )
-    # session, user, the integration with its project and snapshot, (full page) the count, the
-    # drafts with their users, the user's role (for the Edit link), and the snapshot's JSON only
+    # session, user, the integration with its project, snapshot and the user's role (for the Edit
+    # link), (full page) the count, the drafts with their users, the version of the provider
+    # catalog (for the provider's name), and the snapshot's JSON only
     # while its tab is not rendered yet; the installations tab reads no JSON but the kept
     # installations (their counts, which also count the unfiltered page; none: no rows query)
     kept_installations = 1 if tab == "installations" else 0

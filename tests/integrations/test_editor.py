@@ -17,6 +17,7 @@ from emulator.models import Installation as RemoteInstallation
 from emulator.models import Integration as RemoteIntegration
 from emulator.signals import response_served
 from integrations.ampersand.manifest import build_manifest_yaml, validate_manifest
+from integrations.forms import DraftTextForm
 from integrations.models import DeployRecord, Draft, Membership, Snapshot
 from integrations.sync import sync_project
 from tests.integrations.conftest import connected_project, seed_remote
@@ -171,6 +172,62 @@ def test_autosave_of_readable_text_moves_the_content_along(project, editor, edit
     assert editor_client.get(urls(integration)["edit"]).status_code == 200  # which reads it
     draft = Draft.objects.get(user=editor)
     assert draft.content["read"]["objects"][0]["backfill"] == {"defaultPeriod": {"days": 45}}
+
+
+def test_an_autosave_keeps_the_text_in_one_update_and_asks_for_its_issues(
+    project, editor, editor_client, django_assert_num_queries
+):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "first"}, **HTMX)
+
+    # The session, its user, the integration (with the access check and the role), the UPDATE.
+    with django_assert_num_queries(4):
+        answer = editor_client.post(urls(integration)["autosave"], {"text": "second"}, **HTMX)
+
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "Saved to your draft" in html
+    assert f'hx-get="/integrations/{integration.pk}/edit/issues/"' in html
+    draft = Draft.objects.get(user=editor)
+    assert (draft.text, draft.issues, draft.text_read) == ("second", None, None)
+
+
+def test_an_autosave_of_the_same_text_keeps_its_reading(project, editor, editor_client):
+    integration = reading(project)
+    typed = with_backfill(integration, 45)
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+    editor_client.get(f"/integrations/{integration.pk}/edit/issues/", **HTMX)
+    read = Draft.objects.get(user=editor)
+
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+
+    draft = Draft.objects.get(user=editor)
+    assert (draft.issues, draft.text_read) == (read.issues, True)
+    assert draft.updated_at >= read.updated_at
+
+
+def test_an_autosave_arriving_after_a_discard_in_another_tab_keeps_the_typed_text(
+    project, editor, editor_client, monkeypatch
+):
+    integration = reading(project)
+    editor_client.post(urls(integration)["autosave"], {"text": "first"}, **HTMX)
+    typed = with_backfill(integration, 45)
+    clean_text = DraftTextForm.clean_text
+
+    def discarded_meanwhile(form):
+        Draft.objects.filter(user=editor).delete()  # the other tab's discard, as this one saves
+        return clean_text(form)
+
+    monkeypatch.setattr(DraftTextForm, "clean_text", discarded_meanwhile)
+    answer = editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "Saved to your draft" in html
+    assert "Discard draft" in html  # the new draft's buttons
+    draft = Draft.objects.get(user=editor, integration=integration)
+    assert draft.text == typed
+    assert draft.base_revision == integration.latest_snapshot.revision_id
 
 
 def test_a_reload_shows_the_draft_as_typed(project, editor_client):
@@ -369,6 +426,24 @@ def test_the_editor_reads_the_integration_once_and_no_other_drafts_content(
     assert len(others) == 1
     assert '"integrations_draft"."content"' not in others[0]
     assert '"integrations_draft"."text"' not in others[0]
+
+
+def test_the_editor_and_the_preview_of_a_draft_run_a_constant_number_of_queries(
+    project, editor_client, django_assert_num_queries
+):
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+    editor_client.get(urls(integration)["edit"])  # reads the typed text once
+
+    # session, user, the integration (with the access check and the role), the draft, the
+    # provider catalog's version, the other users' drafts
+    with django_assert_num_queries(6):
+        assert editor_client.get(urls(integration)["edit"]).status_code == 200
+    # the same four, the catalog's version, the latest versions of what the amp.yaml declares
+    with django_assert_num_queries(6):
+        assert editor_client.get(urls(integration)["preview"]).status_code == 200
 
 
 def test_a_viewer_may_not_edit(project, viewer_client, editor):

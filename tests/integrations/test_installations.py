@@ -369,7 +369,8 @@ def test_the_tab_weighs_under_200_kb_at_ten_thousand(viewer_client, many, header
 
 def test_the_tab_runs_a_constant_number_of_queries(viewer_client, crm, django_assert_num_queries):
     keep_many(crm, 60)
-    # session, user, the integration, (full page) the snapshot count, drafts and the role;
+    # session, user, the integration with the role, (full page) the snapshot count, drafts and
+    # the provider catalog's version;
     # then the counts, the page's count and its rows
     with django_assert_num_queries(9):
         viewer_client.get(tab_url(crm, q="Customer", page="2"))
