@@ -361,17 +361,46 @@ def empty_project(project) -> None:
     """Delete what earlier syncs stored for `project`, in SQL: loading it would distort RSS."""
     from django.db import connection, transaction
 
-    from integrations.models import Integration, Snapshot, SyncRun
+    from integrations.models import (
+        Draft,
+        Installation,
+        InstallationConfigVersion,
+        Integration,
+        SearchIndex,
+        Snapshot,
+        SyncRun,
+    )
 
     integrations = Integration._meta.db_table
+    installations = Installation._meta.db_table
+    # What refers to the project's integrations and snapshots (pages.py keeps a draft and
+    # installations in it), then the snapshots, then the integrations.
+    dependents = [
+        f"DELETE FROM {InstallationConfigVersion._meta.db_table} WHERE installation_id IN "  # noqa: S608
+        f"(SELECT id FROM {installations} WHERE project_id = %s)",
+        f"DELETE FROM {installations} WHERE project_id = %s",  # noqa: S608
+        f"DELETE FROM {Draft._meta.db_table} WHERE integration_id IN "  # noqa: S608
+        f"(SELECT id FROM {integrations} WHERE project_id = %s)",
+    ]
+    snapshots = (
+        f"SELECT s.id FROM {Snapshot._meta.db_table} AS s JOIN {integrations} AS i "  # noqa: S608
+        "ON i.id = s.integration_id WHERE i.project_id = %s"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
+        for statement in dependents:
+            cursor.execute(statement, [project.pk])
+        if SearchIndex.available():  # no page may scan the texts of snapshots deleted here
+            key = "snapshot_id" if connection.vendor == "postgresql" else "rowid"
+            cursor.execute(
+                f"DELETE FROM {SearchIndex.TABLE} WHERE {key} IN ({snapshots})",  # noqa: S608
+                [project.pk],
+            )
         cursor.execute(
             f"UPDATE {integrations} SET latest_snapshot_id = NULL WHERE project_id = %s",  # noqa: S608
             [project.pk],
         )
         cursor.execute(
-            f"DELETE FROM {Snapshot._meta.db_table} WHERE integration_id IN "  # noqa: S608
-            f"(SELECT id FROM {integrations} WHERE project_id = %s)",
+            f"DELETE FROM {Snapshot._meta.db_table} WHERE id IN ({snapshots})",  # noqa: S608
             [project.pk],
         )
         for table in (integrations, SyncRun._meta.db_table):
