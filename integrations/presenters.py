@@ -1,7 +1,7 @@
 """What the integration pages show, computed from snapshot content: pure functions, no Django.
 
 `present_content(content)` turns a manifest integration entry (a snapshot's `content`) into
-cards and field rows for the Read, Write, Subscribe and Proxy tabs; `present_installation`
+cards and field rows for the Read, Write, Subscribe and Proxy tabs; `installation_differences`
 compares one installation (its API JSON) with that content; `find_uses` answers "which
 objects read this provider field or map to this name". Malformed content never raises: odd
 values read as absent.
@@ -13,8 +13,7 @@ import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, Final
 
 from integrations.cron import describe_cron
@@ -410,41 +409,6 @@ class ObjectDifference:
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class InstallationRow:
-    id: str
-    group_name: str
-    group_ref: str
-    health_status: str
-    health_badge: str
-    last_operation_status: str
-    last_operation_badge: str
-    created_at: datetime | None
-    created_by: str
-    differences: tuple[ObjectDifference, ...] = field(default_factory=tuple)
-
-
-def present_installation(installation: Any, content: Any) -> InstallationRow:
-    """One installation (its API JSON) and how its choices differ from `content`."""
-    installation = _mapping(installation)
-    group = _mapping(installation.get("group"))
-    health = _text(installation.get("healthStatus"))
-    operation = _text(installation.get("lastOperationStatus"))
-    config_content = _mapping(_mapping(installation.get("config")).get("content"))
-    return InstallationRow(
-        id=_text(installation.get("id")),
-        group_name=_text(group.get("groupName")),
-        group_ref=_text(group.get("groupRef")),
-        health_status=health,
-        health_badge=HEALTH_BADGES.get(health, "muted"),
-        last_operation_status=operation.replace("_", " "),
-        last_operation_badge=OPERATION_BADGES.get(operation, "muted"),
-        created_at=_timestamp(installation.get("createTime")),
-        created_by=_text(installation.get("createdBy")),
-        differences=installation_differences(content, config_content),
-    )
-
-
 def installation_differences(
     content: Any, config_content: Any, *, definition: ReadDefinition | None = None
 ) -> tuple[ObjectDifference, ...]:
@@ -681,12 +645,3 @@ def _text(value: Any) -> str:
 
 def _flag(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
+from integrations.models import Installation
 from integrations.presenters import (
     field_count,
     field_rows,
@@ -11,7 +10,6 @@ from integrations.presenters import (
     installation_difference_count,
     installation_differences,
     present_content,
-    present_installation,
     readable_field_name,
 )
 
@@ -314,15 +312,15 @@ AS_DEFINED = {
 }
 
 
-def test_installation_row_shows_group_health_and_operation():
-    row = present_installation(_installation(AS_DEFINED), CONTENT)
+def test_a_kept_installation_shows_its_health_and_operation_as_badges():
+    installation = Installation(health_status="unhealthy", last_operation_status="in_progress")
 
-    assert (row.group_name, row.group_ref) == ("Acme", "acme-1")
-    assert (row.health_status, row.health_badge) == ("unhealthy", "bad")
-    assert (row.last_operation_status, row.last_operation_badge) == ("in progress", "info")
-    assert row.created_at == datetime(2026, 1, 6, 10, 0, tzinfo=UTC)
-    assert row.created_by == "consumer:alice"
-    assert row.differences == ()
+    assert (installation.health_status, installation.health_badge) == ("unhealthy", "bad")
+    assert (installation.last_operation_label, installation.last_operation_badge) == (
+        "in progress",
+        "info",
+    )
+    assert installation_differences(CONTENT, _installation(AS_DEFINED)["config"]["content"]) == ()
 
 
 def test_installation_differences_name_every_choice_that_differs():
@@ -389,10 +387,10 @@ def test_the_difference_count_is_the_number_of_objects_named(config):
     assert installation_difference_count(CONTENT, config) == len(named)
 
 
-@pytest.mark.parametrize("installation", [None, {}, {"config": "x"}, _installation("x")])
-def test_malformed_installation_never_raises(installation):
-    row = present_installation(installation, CONTENT)
-    assert [(d.object_name, d.lines) for d in row.differences] == [
+@pytest.mark.parametrize("config_content", [None, {}, "x", _installation("x")["config"]["content"]])
+def test_a_malformed_config_never_raises(config_content):
+    differences = installation_differences(CONTENT, config_content)
+    assert [(d.object_name, d.lines) for d in differences] == [
         ("account", ("not selected",)),
         ("contact", ("not selected",)),
     ]
