@@ -277,7 +277,6 @@ def populate(
     )
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
-    from django.db import connection
 
     from integrations.ampersand import AmpersandClient
     from integrations.ampersand.client import listed_installations
@@ -359,12 +358,9 @@ def populate(
     # As the editor's autosave stores a text typed in full.
     issues = draft.take_amp_yaml(draft.content_amp_yaml())
     diff = diff_contents(largest.latest_snapshot.content, draft.content)
-    if connection.vendor == "postgresql":
-        # What autovacuum does in time, done now: the rows were just written (and replaced,
-        # run after run, in the same database), and without statistics of them the planner
-        # chose a scan of every dead row version for each search.
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    # Without statistics of the rows just written the planner chose a scan of every dead row
+    # version for each search.
+    harness.vacuum_on_postgresql()
     return {
         "integrations": Integration.objects.filter(project=project).count(),
         "integration_pks": list(

@@ -299,7 +299,7 @@ def measure_installations_sync(
 
     from integrations.ampersand import AmpersandClient
     from integrations.installations import sync_installations
-    from integrations.models import Installation, Project
+    from integrations.models import Installation, InstallationConfigVersion, Project
     from integrations.services import client_for
     from integrations.sync import sync_project
 
@@ -335,6 +335,7 @@ def measure_installations_sync(
     full = []
     for _ in range(runs):
         Installation.objects.filter(project=project).delete()
+        harness.vacuum_on_postgresql(Installation, InstallationConfigVersion)
         full.append(timed(new=expect))
     resync = [timed(new=0) for _ in range(runs)]
     return {
@@ -405,6 +406,7 @@ def empty_project(project) -> None:
         )
         for table in (integrations, SyncRun._meta.db_table):
             cursor.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk])  # noqa: S608
+    harness.vacuum_on_postgresql()
 
 
 if __name__ == "__main__":

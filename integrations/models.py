@@ -371,13 +371,14 @@ class StoredJSONField(models.JSONField):
     """A JSONField that keeps the exact text it is given as an `EncodedJSON`.
 
     A sync neither encodes thousands of large objects again nor changes a byte of what the API
-    sent. On PostgreSQL the column is `json`, which keeps the text as it is (jsonb would parse
-    it into a form of its own: most of a first sync's time there). Reading it back decodes it,
-    as for any JSONField; it is never queried inside (what pages filter on has a column).
+    sent. On PostgreSQL the column is `text`, as on SQLite: jsonb would parse it into a form of
+    its own (most of a first sync's time there), and json check it again (migration 0019).
+    Reading it back decodes it, as for any JSONField; it is never queried inside (what pages
+    filter on has a column).
     """
 
     def db_type(self, connection: Any) -> str | None:
-        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
+        return "text" if connection.vendor == "postgresql" else super().db_type(connection)
 
     def get_placeholder_sql(self, value: Any, compiler: Any, connection: Any) -> tuple[str, list]:
         return "%s", [value]

@@ -53,10 +53,19 @@ def test_primary_keys_come_back_in_the_order_of_the_rows_across_statements(proje
             Integration, INTEGRATION_FIELDS, integration_rows(project, names), returning_pks=True
         )
 
-    # PostgreSQL takes any number of rows in one statement of arrays.
+    # PostgreSQL takes any number of rows in one COPY (its keys drawn from the sequence first).
     statements = 1 if connection.vendor == "postgresql" else 3
-    assert len([q for q in queries if q["sql"].startswith("INSERT")]) == statements
+    assert len([q for q in queries if q["sql"].startswith(("INSERT", "COPY"))]) == statements
     assert [Integration.objects.get(pk=pk).name for pk in pks] == names
+
+
+def test_text_longer_than_its_column_is_cut_to_fit_on_both_databases(project):
+    rows = integration_rows(project, ["long"])
+    rows[0] = (*rows[0][:4], "é" * 1200, *rows[0][5:])
+
+    [pk] = insert_rows(Integration, INTEGRATION_FIELDS, rows, returning_pks=True)
+
+    assert Integration.objects.get(pk=pk).display_name == "é" * 1000
 
 
 def test_quotes_backslashes_and_separators_are_stored_as_given(project):
