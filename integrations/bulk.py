@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from django.db import connections, models, router
@@ -168,11 +170,11 @@ def _adapted(
     """`rows` with each value as the database driver takes it."""
     if any(len(row) != len(model_fields) for row in rows):
         raise ValueError(f"every row needs {len(model_fields)} values, one per field")
-    adapted = [
-        (index, adapt)
-        for index, field in enumerate(model_fields)
-        if (adapt := _adapter(field, connection)) is not None
-    ]
+    adapted = []
+    for index, field in enumerate(model_fields):
+        longest = _longest(rows, index) if isinstance(field, models.CharField) else 0
+        if (adapt := _adapter(field, connection, longest=longest)) is not None:
+            adapted.append((index, adapt))
     if not adapted:
         return rows
     rows = [list(row) for row in rows]
@@ -182,17 +184,27 @@ def _adapted(
     return rows
 
 
-def _adapter(field: models.Field, connection: Any) -> Callable[[Any], Any] | None:
-    """How a value of `field` is turned into what the database driver takes; None: as it is."""
+def _longest(rows: Sequence[Sequence[Any]], index: int) -> float:
+    """The length of the longest value at `index` of `rows` (infinite if one has none)."""
+    try:
+        return max(map(len, map(itemgetter(index), rows)))
+    except TypeError:
+        return math.inf
+
+
+def _adapter(
+    field: models.Field, connection: Any, *, longest: float
+) -> Callable[[Any], Any] | None:
+    """How a value of `field`, of which the longest is `longest`, is turned into what the
+    database driver takes; None: as it is."""
     if isinstance(field, models.DateTimeField):
         # Rows often share a time (when the sync ran): each one is adapted once.
         return functools.lru_cache(maxsize=256)(connection.ops.adapt_datetimefield_value)
     if field.choices:  # a member of its TextChoices: the driver takes the plain value
         return lambda value: value.value if isinstance(value, enum.Enum) else value
-    if isinstance(field, models.CharField) and field.max_length:
+    if isinstance(field, models.CharField) and (length := field.max_length) and longest > length:
         # What is longer than the column is cut to fit, on both databases alike (the API's
         # text, e.g. a display name, is kept whole in the snapshot's JSON).
-        length = field.max_length
         return lambda value: value[:length] if isinstance(value, str) else value
     if isinstance(field, models.CharField | models.TextField | models.IntegerField):
         return None
