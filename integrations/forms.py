@@ -78,6 +78,10 @@ FILTER_FIELDS = ("q", "project", "provider", "state", "has_write", "has_subscrib
 SORT_CHOICES = [(key, key) for key in SORT_KEYS] + [(f"-{key}", f"-{key}") for key in SORT_KEYS]
 
 
+# The projects (pk, name) and the providers (slug, name) the list can be filtered by.
+FilterChoices = tuple[list[tuple[int, str]], list[tuple[str, str]]]
+
+
 @dataclass(frozen=True)
 class SortColumn:
     """A sortable column header: where clicking it leads, and how the list is sorted now."""
@@ -253,9 +257,27 @@ class IntegrationFilterForm(forms.Form):
 
     @classmethod
     def for_user(
-        cls, data: Any, user: Any, *, catalogs: Mapping[int, Catalog]
+        cls,
+        data: Any,
+        user: Any,
+        *,
+        catalogs: Mapping[int, Catalog],
+        choices: FilterChoices | None = None,
     ) -> IntegrationFilterForm:
-        """The form with the projects and providers `user` may filter by (one query).
+        """The form with the projects and providers `user` may filter by: `choices`, as
+        `filter_choices` read them, or read now (one query)."""
+        projects, providers = choices or cls.filter_choices(user, catalogs=catalogs)
+        form = cls(
+            data,
+            projects=[Project(pk=pk, name=name) for pk, name in projects],
+            providers=providers,
+        )
+        form.catalogs = catalogs
+        return form
+
+    @staticmethod
+    def filter_choices(user: Any, *, catalogs: Mapping[int, Catalog]) -> FilterChoices:
+        """The projects (pk, name) and providers (slug, name) `user` may filter by, in one query.
 
         Providers are named by the catalog of each project's API (`catalogs`, by project id);
         where two catalogs name one provider differently, the first project's name shows.
@@ -266,17 +288,14 @@ class IntegrationFilterForm(forms.Form):
             .order_by("name", "pk", "integrations__provider")
             .distinct()
         )
-        projects: dict[int, Project] = {}
+        projects: dict[int, str] = {}
         providers: dict[str, str] = {}
         for pk, name, provider in rows:
-            if pk not in projects:
-                projects[pk] = Project(pk=pk, name=name)
+            projects.setdefault(pk, name)
             if provider and provider not in providers:
                 providers[provider] = catalogs[pk].display_name(provider)
         choices = sorted(providers.items(), key=lambda choice: (choice[1].casefold(), choice[0]))
-        form = cls(data, projects=list(projects.values()), providers=choices)
-        form.catalogs = catalogs
-        return form
+        return list(projects.items()), choices
 
     @classmethod
     def read_params(cls, data: Any) -> dict[str, str]:
