@@ -186,6 +186,27 @@ class IntegrationListQuery:
         return columns
 
 
+def _sort_or_default(value: str) -> str:
+    return value or DEFAULT_SORT
+
+
+def _page_number(value: str) -> int:
+    value = value.strip()
+    if not value.isdecimal():
+        return 1
+    # A page past the end shows the last one, however many digits it was given with.
+    return MAX_PAGE if len(value) > len(str(MAX_PAGE)) else min(max(1, int(value)), MAX_PAGE)
+
+
+# How the list's form normalises a parameter once its field has read it, in its clean_<name>
+# and in `read_params` alike.
+NORMALISE: Final[dict[str, Any]] = {
+    "q": normalise_query,
+    "sort": _sort_or_default,
+    "page": _page_number,
+}
+
+
 class IntegrationFilterForm(forms.Form):
     """The list's search, filters, sort and page, read from the query string.
 
@@ -306,32 +327,25 @@ class IntegrationFilterForm(forms.Form):
         projects): a value they refuse stays in, and is refused when the page is rendered.
         The list's cache keys on this, so ignored or respelled input makes no new entry.
         """
-        form = cls(data, projects=[], providers=[])
-        form.cleaned_data = {}
+        # The class's fields, only read: a form instance would copy them all first.
         params = {}
-        for name, field in form.fields.items():
-            raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
-            form.cleaned_data[name] = field.to_python(raw)
-            if clean := getattr(form, f"clean_{name}", None):
-                form.cleaned_data[name] = clean()
-            value = form.cleaned_data[name]
+        for name, field in cls.base_fields.items():
+            value = field.to_python(field.widget.value_from_datadict(data, {}, name))
+            if normalise := NORMALISE.get(name):
+                value = normalise(value)
             if value == getattr(IntegrationListQuery, name) or value in ("", None, False):
                 continue
             params[name] = "1" if value is True else str(value)
         return params
 
     def clean_q(self) -> str:
-        return normalise_query(self.cleaned_data["q"])
+        return NORMALISE["q"](self.cleaned_data["q"])
 
     def clean_sort(self) -> str:
-        return self.cleaned_data["sort"] or DEFAULT_SORT
+        return NORMALISE["sort"](self.cleaned_data["sort"])
 
     def clean_page(self) -> int:
-        value = self.cleaned_data["page"].strip()
-        if not value.isdecimal():
-            return 1
-        # A page past the end shows the last one, however many digits it was given with.
-        return MAX_PAGE if len(value) > len(str(MAX_PAGE)) else min(max(1, int(value)), MAX_PAGE)
+        return NORMALISE["page"](self.cleaned_data["page"])
 
     def list_query(self) -> IntegrationListQuery:
         """The valid part of the input; a field that did not validate keeps its default."""
