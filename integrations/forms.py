@@ -157,9 +157,7 @@ class IntegrationListQuery:
         return params
 
     def url(self, **changes: Any) -> str:
-        params = self.params(**changes)
-        base = reverse("integrations:list")
-        return f"{base}?{urlencode(params)}" if params else base
+        return _with_params(reverse("integrations:list"), self.params(**changes))
 
     def page_url(self, number: int) -> str:
         return self.url(page=number)
@@ -167,6 +165,10 @@ class IntegrationListQuery:
     def sort_columns(self) -> dict[str, SortColumn]:
         """Each sortable column's header; clicking the current one reverses the order."""
         columns = {}
+        list_url = reverse("integrations:list")
+        # Every link is to the first page and keeps the filters; `params` puts the sort after
+        # them, so it is added last.
+        unsorted = self.params(sort=DEFAULT_SORT, page=1)
         current_key = self.sort.removeprefix("-")
         descending_now = self.sort.startswith("-")
         for key, sort_key in SORT_KEYS.items():
@@ -179,11 +181,18 @@ class IntegrationListQuery:
             columns[key] = SortColumn(
                 key=key,
                 label=sort_key.label,
-                url=self.url(sort=next_sort, page=1),
+                url=_with_params(
+                    list_url,
+                    unsorted if next_sort == DEFAULT_SORT else {**unsorted, "sort": next_sort},
+                ),
                 direction=direction,
                 numeric=sort_key.numeric,
             )
         return columns
+
+
+def _with_params(url: str, params: dict[str, str]) -> str:
+    return f"{url}?{urlencode(params)}" if params else url
 
 
 def _sort_or_default(value: str) -> str:

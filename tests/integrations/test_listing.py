@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import load_catalog
+from integrations.forms import SORT_KEYS, IntegrationListQuery
 from integrations.models import (
     Integration,
     Membership,
@@ -345,6 +346,17 @@ def test_column_headers_link_to_the_other_order_and_keep_the_filters(admin_clien
     assert params(headers["Name"]) == {"q": ["u"], "provider": ["asana"]}
     assert params(headers["Last change"])["sort"] == ["-changed"]  # newest first on first click
     assert '<th scope="col" class="num" aria-sort="ascending"><a' in response.text
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "read", "-changed", "provider"])
+def test_column_links_are_the_querys_own_urls_of_the_first_page_in_that_order(sort):
+    query = IntegrationListQuery(q="a b&c", provider="asana", has_write=True, sort=sort, page=3)
+
+    for key, column in query.sort_columns().items():
+        reverses = column.direction == "ascending" or (
+            column.direction is None and SORT_KEYS[key].descending_first
+        )
+        assert column.url == query.url(sort=f"-{key}" if reverses else key, page=1)
 
 
 # --- pagination ------------------------------------------------------------------------------
