@@ -269,13 +269,15 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
         if connection.vendor == "postgresql":
             # pg_trgm serves the index table's LIKE, whatever the words' length. As an array
             # rather than IN: the planner then reads the trigram index, where as IN's hashed
-            # subplan it scanned every text of a long word. OFFSET 0 finds the texts not
-            # indexed before reading any of them.
+            # subplan it scanned every text of a long word. OFFSET 0 finds the latest snapshots
+            # not indexed yet before their texts are read (usually none).
+            integrations = Integration._meta.db_table
             found = RawSQL(  # noqa: S611 (the words are parameters)
                 f"ARRAY(SELECT snapshot_id FROM {index} WHERE {likes} "  # noqa: S608
-                f"UNION ALL SELECT snapshot_id FROM (SELECT t.snapshot_id, t.text FROM {texts} t "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {index} i WHERE i.snapshot_id = t.snapshot_id) "
-                f"OFFSET 0) AS not_indexed WHERE {likes})",
+                f"UNION ALL SELECT t.snapshot_id FROM (SELECT n.latest_snapshot_id "
+                f"FROM {integrations} n WHERE NOT EXISTS (SELECT 1 FROM {index} i "
+                "WHERE i.snapshot_id = n.latest_snapshot_id) OFFSET 0) AS not_indexed "
+                f"JOIN {texts} t ON t.snapshot_id = not_indexed.latest_snapshot_id WHERE {likes})",
                 [*patterns, *patterns],
             )
             return self.filter(
