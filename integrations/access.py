@@ -41,17 +41,19 @@ def get_integration_for_user(
     """The integration, if this user may see its project and take `action` in it.
 
     Its latest snapshot's JSON is loaded only when used: pages rendered from it are cached.
-    The user's role comes with it (one query for both); the project's provider catalog is
-    read when used (`Project.catalog`).
+    The user's role and which provider catalog its project's API has come with it (one query
+    for all); the catalog itself is parsed once per process (`Project.catalog`).
     """
     user = _user_of(request_or_user)
     integration = get_object_or_404(
         Integration.objects.for_user(user)
         .with_role_of(user)
+        .with_catalog_version()
         .select_related("project", "latest_snapshot")
         .defer("latest_snapshot__raw"),
         pk=pk,
     )
+    integration.project.catalog_version = integration.catalog_version
     remember_role(user, integration.project, integration.user_role)
     _check(user, action, integration.project)
     return integration

@@ -78,6 +78,10 @@ FILTER_FIELDS = ("q", "project", "provider", "state", "has_write", "has_subscrib
 SORT_CHOICES = [(key, key) for key in SORT_KEYS] + [(f"-{key}", f"-{key}") for key in SORT_KEYS]
 
 
+# The projects (pk, name) and the providers (slug, name) the list can be filtered by.
+FilterChoices = tuple[list[tuple[int, str]], list[tuple[str, str]]]
+
+
 @dataclass(frozen=True)
 class SortColumn:
     """A sortable column header: where clicking it leads, and how the list is sorted now."""
@@ -153,9 +157,7 @@ class IntegrationListQuery:
         return params
 
     def url(self, **changes: Any) -> str:
-        params = self.params(**changes)
-        base = reverse("integrations:list")
-        return f"{base}?{urlencode(params)}" if params else base
+        return _with_params(reverse("integrations:list"), self.params(**changes))
 
     def page_url(self, number: int) -> str:
         return self.url(page=number)
@@ -163,6 +165,10 @@ class IntegrationListQuery:
     def sort_columns(self) -> dict[str, SortColumn]:
         """Each sortable column's header; clicking the current one reverses the order."""
         columns = {}
+        list_url = reverse("integrations:list")
+        # Every link is to the first page and keeps the filters; `params` puts the sort after
+        # them, so it is added last.
+        unsorted = self.params(sort=DEFAULT_SORT, page=1)
         current_key = self.sort.removeprefix("-")
         descending_now = self.sort.startswith("-")
         for key, sort_key in SORT_KEYS.items():
@@ -175,11 +181,39 @@ class IntegrationListQuery:
             columns[key] = SortColumn(
                 key=key,
                 label=sort_key.label,
-                url=self.url(sort=next_sort, page=1),
+                url=_with_params(
+                    list_url,
+                    unsorted if next_sort == DEFAULT_SORT else {**unsorted, "sort": next_sort},
+                ),
                 direction=direction,
                 numeric=sort_key.numeric,
             )
         return columns
+
+
+def _with_params(url: str, params: dict[str, str]) -> str:
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _sort_or_default(value: str) -> str:
+    return value or DEFAULT_SORT
+
+
+def _page_number(value: str) -> int:
+    value = value.strip()
+    if not value.isdecimal():
+        return 1
+    # A page past the end shows the last one, however many digits it was given with.
+    return MAX_PAGE if len(value) > len(str(MAX_PAGE)) else min(max(1, int(value)), MAX_PAGE)
+
+
+# How the list's form normalises a parameter once its field has read it, in its clean_<name>
+# and in `read_params` alike.
+NORMALISE: Final[dict[str, Any]] = {
+    "q": normalise_query,
+    "sort": _sort_or_default,
+    "page": _page_number,
+}
 
 
 class IntegrationFilterForm(forms.Form):
@@ -253,9 +287,27 @@ class IntegrationFilterForm(forms.Form):
 
     @classmethod
     def for_user(
-        cls, data: Any, user: Any, *, catalogs: Mapping[int, Catalog]
+        cls,
+        data: Any,
+        user: Any,
+        *,
+        catalogs: Mapping[int, Catalog],
+        choices: FilterChoices | None = None,
     ) -> IntegrationFilterForm:
-        """The form with the projects and providers `user` may filter by (one query).
+        """The form with the projects and providers `user` may filter by: `choices`, as
+        `filter_choices` read them, or read now (one query)."""
+        projects, providers = choices or cls.filter_choices(user, catalogs=catalogs)
+        form = cls(
+            data,
+            projects=[Project(pk=pk, name=name) for pk, name in projects],
+            providers=providers,
+        )
+        form.catalogs = catalogs
+        return form
+
+    @staticmethod
+    def filter_choices(user: Any, *, catalogs: Mapping[int, Catalog]) -> FilterChoices:
+        """The projects (pk, name) and providers (slug, name) `user` may filter by, in one query.
 
         Providers are named by the catalog of each project's API (`catalogs`, by project id);
         where two catalogs name one provider differently, the first project's name shows.
@@ -266,17 +318,14 @@ class IntegrationFilterForm(forms.Form):
             .order_by("name", "pk", "integrations__provider")
             .distinct()
         )
-        projects: dict[int, Project] = {}
+        projects: dict[int, str] = {}
         providers: dict[str, str] = {}
         for pk, name, provider in rows:
-            if pk not in projects:
-                projects[pk] = Project(pk=pk, name=name)
+            projects.setdefault(pk, name)
             if provider and provider not in providers:
                 providers[provider] = catalogs[pk].display_name(provider)
         choices = sorted(providers.items(), key=lambda choice: (choice[1].casefold(), choice[0]))
-        form = cls(data, projects=list(projects.values()), providers=choices)
-        form.catalogs = catalogs
-        return form
+        return list(projects.items()), choices
 
     @classmethod
     def read_params(cls, data: Any) -> dict[str, str]:
@@ -287,32 +336,25 @@ class IntegrationFilterForm(forms.Form):
         projects): a value they refuse stays in, and is refused when the page is rendered.
         The list's cache keys on this, so ignored or respelled input makes no new entry.
         """
-        form = cls(data, projects=[], providers=[])
-        form.cleaned_data = {}
+        # The class's fields, only read: a form instance would copy them all first.
         params = {}
-        for name, field in form.fields.items():
-            raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
-            form.cleaned_data[name] = field.to_python(raw)
-            if clean := getattr(form, f"clean_{name}", None):
-                form.cleaned_data[name] = clean()
-            value = form.cleaned_data[name]
+        for name, field in cls.base_fields.items():
+            value = field.to_python(field.widget.value_from_datadict(data, {}, name))
+            if normalise := NORMALISE.get(name):
+                value = normalise(value)
             if value == getattr(IntegrationListQuery, name) or value in ("", None, False):
                 continue
             params[name] = "1" if value is True else str(value)
         return params
 
     def clean_q(self) -> str:
-        return normalise_query(self.cleaned_data["q"])
+        return NORMALISE["q"](self.cleaned_data["q"])
 
     def clean_sort(self) -> str:
-        return self.cleaned_data["sort"] or DEFAULT_SORT
+        return NORMALISE["sort"](self.cleaned_data["sort"])
 
     def clean_page(self) -> int:
-        value = self.cleaned_data["page"].strip()
-        if not value.isdecimal():
-            return 1
-        # A page past the end shows the last one, however many digits it was given with.
-        return MAX_PAGE if len(value) > len(str(MAX_PAGE)) else min(max(1, int(value)), MAX_PAGE)
+        return NORMALISE["page"](self.cleaned_data["page"])
 
     def list_query(self) -> IntegrationListQuery:
         """The valid part of the input; a field that did not validate keeps its default."""

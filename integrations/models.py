@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.tasks import task
@@ -246,33 +246,57 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
         Through the trigram index (`SearchIndex`) for the snapshots it holds, plus a scan of the
         search texts of those it does not hold yet; a scan of all texts where there is no index
         (SQLite without FTS5, or words under three characters, which FTS5's trigrams miss).
+        The matching snapshots are one subquery written out: building it through the ORM cost
+        more than running it.
         """
-        condition = search.search_condition(query, text_field="text")
-        scanned = Exists(
-            SnapshotSearchText.objects.filter(condition, snapshot=OuterRef("latest_snapshot"))
-        )
         terms = search.search_terms(query)
-        if not terms:
-            return self.filter(scanned)
-        if connection.vendor == "postgresql":
-            # pg_trgm serves the index table's LIKE, whatever the words' length.
-            indexed = IndexedSearchText.objects.filter(condition).values("snapshot_id")
-            not_indexed = ~Exists(
-                IndexedSearchText.objects.filter(snapshot_id=OuterRef("latest_snapshot"))
+        if (
+            not terms
+            or not SearchIndex.available()
+            or (connection.vendor == "sqlite" and min(map(len, terms)) < 3)
+        ):
+            condition = search.search_condition(query, text_field="text")
+            return self.filter(
+                Exists(
+                    SnapshotSearchText.objects.filter(
+                        condition, snapshot=OuterRef("latest_snapshot")
+                    )
+                )
             )
-            return self.filter(Q(latest_snapshot_id__in=indexed) | (not_indexed & scanned))
-        if min(map(len, terms)) < 3 or not SearchIndex.available():
-            return self.filter(scanned)
-        table = SearchIndex.TABLE
-        indexed = RawSQL(  # noqa: S611 (the query is a parameter)
-            f"SELECT rowid FROM {table} WHERE {table} MATCH %s",  # noqa: S608 (no input)
-            [search.trigram_query(terms)],
+        index, texts = SearchIndex.TABLE, SnapshotSearchText._meta.db_table
+        likes = " AND ".join(["text LIKE %s ESCAPE '\\'"] * len(terms))
+        patterns = [f"%{connection.ops.prep_for_like_query(term)}%" for term in terms]
+        if connection.vendor == "postgresql":
+            # pg_trgm serves the index table's LIKE, whatever the words' length. As an array
+            # rather than IN: the planner then reads the trigram index, where as IN's hashed
+            # subplan it scanned every text of a long word. OFFSET 0 finds the latest snapshots
+            # not indexed yet before their texts are read (usually none).
+            integrations = Integration._meta.db_table
+            found = RawSQL(  # noqa: S611 (the words are parameters)
+                f"ARRAY(SELECT snapshot_id FROM {index} WHERE {likes} "  # noqa: S608
+                f"UNION ALL SELECT t.snapshot_id FROM (SELECT n.latest_snapshot_id "
+                f"FROM {integrations} n WHERE NOT EXISTS (SELECT 1 FROM {index} i "
+                "WHERE i.snapshot_id = n.latest_snapshot_id) OFFSET 0) AS not_indexed "
+                f"JOIN {texts} t ON t.snapshot_id = not_indexed.latest_snapshot_id WHERE {likes})",
+                [*patterns, *patterns],
+            )
+            return self.filter(
+                Func(
+                    F("latest_snapshot_id"),
+                    found,
+                    template="(%(expressions)s)",
+                    arg_joiner=" = ANY ",
+                    output_field=models.BooleanField(),
+                )
+            )
+        found = RawSQL(  # noqa: S611 (the words are parameters)
+            f"SELECT rowid FROM {index} WHERE {index} MATCH %s "  # noqa: S608
+            # The comparison first: a text that it rules out is never scanned.
+            f"UNION ALL SELECT snapshot_id FROM {texts} "
+            f"WHERE snapshot_id > (SELECT COALESCE(MAX(rowid), 0) FROM {index}) AND {likes}",
+            [search.trigram_query(terms), *patterns],
         )
-        return self.filter(
-            Q(latest_snapshot_id__in=indexed)
-            # The comparison first: a row that it rules out never has its text scanned.
-            | (Q(latest_snapshot_id__gt=SearchIndex.newest_expression()) & Q(scanned))
-        )
+        return self.filter(latest_snapshot_id__in=found)
 
     def with_role_of(self, user: Any) -> IntegrationQuerySet:
         """Each annotated with `user`'s role in its project (`user_role`, None for none), so
@@ -546,14 +570,6 @@ class SearchIndex:
         # Migration 0007 made the table wherever this SQLite library can.
         return connection.vendor == "postgresql" or (
             connection.vendor == "sqlite" and _sqlite_has_trigram_fts()
-        )
-
-    @classmethod
-    def newest_expression(cls) -> RawSQL:
-        return RawSQL(  # noqa: S611
-            f"SELECT COALESCE(MAX(rowid), 0) FROM {cls.TABLE}",  # noqa: S608 (no input)
-            [],
-            output_field=models.BigIntegerField(),
         )
 
     @classmethod

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django_htmx.http import push_url
 
 from integrations.ampersand.manifest import Catalog, load_catalog
-from integrations.forms import IntegrationFilterForm
+from integrations.forms import FilterChoices, IntegrationFilterForm
 from integrations.models import (
     Integration,
     Membership,
@@ -34,6 +34,7 @@ ROW_TEMPLATE = "integrations/list.html#row"
 ROW_CACHE_PREFIX = "ampdash:list-row:v2"
 PAGE_CACHE_PREFIX = "ampdash:list-page:v2"
 FILTERS_CACHE_PREFIX = "ampdash:list-filters:v2"
+CHOICES_CACHE_PREFIX = "ampdash:list-choices:v1"
 
 
 class ListedRow(NamedTuple):
@@ -84,8 +85,12 @@ def integration_list(request: HttpRequest) -> HttpResponse:
     if missing := [name for name in wanted if name not in pieces]:
         # Rendered from the normalised parameters, so that all the input sharing a key
         # renders the same page.
+        catalogs = project_catalogs(version)
         form = IntegrationFilterForm.for_user(
-            QueryDict(urlencode(params)), request.user, catalogs=project_catalogs(version)
+            QueryDict(urlencode(params)),
+            request.user,
+            catalogs=catalogs,
+            choices=filter_choices(request.user, version, catalogs),
         )
         fresh = render_list(form, missing)
         # Input the list ignored is reported on the page, which echoes it: never kept, so
@@ -100,6 +105,20 @@ def integration_list(request: HttpRequest) -> HttpResponse:
         return push_url(HttpResponse(results), url)
     return render(
         request, "integrations/list.html", {"controls": pieces["controls"], "results": results}
+    )
+
+
+def filter_choices(
+    user: Any, version: list[tuple[Any, ...]], catalogs: dict[int, Catalog]
+) -> FilterChoices:
+    """The projects and providers `user` may filter by, read once per `version` of the user's
+    projects (`listed_version`), which changes with every integration's provider and every
+    project's name and catalog: a new search of the same data asks them nothing."""
+    digest = hashlib.blake2b(repr(version).encode(), digest_size=16).hexdigest()
+    return cache.get_or_set(
+        f"{CHOICES_CACHE_PREFIX}:{digest}",
+        lambda: IntegrationFilterForm.filter_choices(user, catalogs=catalogs),
+        None,
     )
 
 

@@ -437,12 +437,12 @@ def test_the_editor_and_the_preview_of_a_draft_run_a_constant_number_of_queries(
     )
     editor_client.get(urls(integration)["edit"])  # reads the typed text once
 
-    # session, user, the integration (with the access check and the role), the draft, the
-    # provider catalog's version, the other users' drafts
-    with django_assert_num_queries(6):
+    # session, user, the integration (with the access check, the role and the provider
+    # catalog's version), the draft, the other users' drafts
+    with django_assert_num_queries(5):
         assert editor_client.get(urls(integration)["edit"]).status_code == 200
-    # the same four, the catalog's version, the latest versions of what the amp.yaml declares
-    with django_assert_num_queries(6):
+    # the same four, the latest versions of what the amp.yaml declares
+    with django_assert_num_queries(5):
         assert editor_client.get(urls(integration)["preview"]).status_code == 200
 
 

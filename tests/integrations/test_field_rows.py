@@ -63,3 +63,17 @@ def test_hostile_values_are_escaped():
 
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;" in html
+
+
+def test_a_row_built_before_shows_the_link_it_is_given_now():
+    # Rows are built once per distinct row and link: the same row under another link is not
+    # the one built first.
+    render = Template("{% load field_rows %}{% read_field_rows fields where %}").render
+    row = FieldRow(required=True, field_name="Name", origin="requiredFields:0")
+    same_row_elsewhere = FieldRow(required=True, field_name="Name", origin="requiredFields:7")
+
+    first = render(Context({"fields": [row], "where": "/first/"}))
+    second = render(Context({"fields": [same_row_elsewhere], "where": "/second/"}))
+
+    assert first == second.replace("/second/", "/first/")
+    assert "/first/" not in second

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.manifest import load_catalog
+from integrations.forms import SORT_KEYS, IntegrationListQuery
 from integrations.models import (
     Integration,
     Membership,
@@ -347,6 +348,17 @@ def test_column_headers_link_to_the_other_order_and_keep_the_filters(admin_clien
     assert '<th scope="col" class="num" aria-sort="ascending"><a' in response.text
 
 
+@pytest.mark.parametrize("sort", ["name", "-name", "read", "-changed", "provider"])
+def test_column_links_are_the_querys_own_urls_of_the_first_page_in_that_order(sort):
+    query = IntegrationListQuery(q="a b&c", provider="asana", has_write=True, sort=sort, page=3)
+
+    for key, column in query.sort_columns().items():
+        reverses = column.direction == "ascending" or (
+            column.direction is None and SORT_KEYS[key].descending_first
+        )
+        assert column.url == query.url(sort=f"-{key}" if reverses else key, page=1)
+
+
 # --- pagination ------------------------------------------------------------------------------
 
 
@@ -608,6 +620,33 @@ def test_new_integrations_and_providers_show_after_the_page_was_cached(viewer_cl
     assert '<option value="zendesk">zendesk</option>' in response.text
 
 
+def test_a_new_search_of_the_same_data_reads_the_filter_choices_no_more(
+    viewer_client, project, django_assert_num_queries
+):
+    _store_many(project, 3)
+    viewer_client.get(LIST_URL, {"q": "object1"})
+
+    # session, user, the projects' version, the page's rows and total: the form's projects
+    # and providers are those read for the first search, its rows rendered then
+    with django_assert_num_queries(4):
+        response = viewer_client.get(LIST_URL, {"q": "object2"})
+
+    assert names(response) == ["sync-0", "sync-1", "sync-2"]
+    assert '<option value="salesforce">Salesforce</option>' in response.text
+    assert f'<option value="{project.pk}">{project.name}</option>' in response.text
+
+
+def test_a_renamed_project_shows_in_the_filter_choices_at_once(viewer_client, project):
+    _store_many(project, 1)
+    viewer_client.get(LIST_URL, {"q": "object1"})
+    project.name = "renamed project"
+    project.save()
+
+    response = viewer_client.get(LIST_URL, {"q": "object2"})
+
+    assert f'<option value="{project.pk}">renamed project</option>' in response.text
+
+
 def valid_integration(name: str, *object_names: str, **content: Any) -> dict[str, Any]:
     return integration_json(name, read=read_objects(*object_names), **content)
 
@@ -636,8 +675,9 @@ def test_a_page_after_the_same_live_search_renders_only_its_controls(viewer_clie
     with CaptureQueriesContext(connection) as queries:
         page = viewer_client.get(LIST_URL, {"q": "object1"})
 
-    # session, user, the projects' version, the form's projects and providers; no rows
-    assert len(queries) == 4
+    # session, user, the projects' version; the form's projects and providers were read for
+    # the live search, and its rows rendered
+    assert len(queries) == 3
     assert names(page) == names(live) == ["sync-0", "sync-1", "sync-2"]
     assert 'value="object1"' in page.text
     assert '<option value="salesforce">Salesforce</option>' in page.text
@@ -723,13 +763,13 @@ def test_same_rows_in_other_orders_and_searches_come_from_the_cache(viewer_clien
     _store_many(project, 3)
     viewer_client.get(LIST_URL)
 
-    # session, user, the projects' version, the form's projects and providers, the page's rows
-    # and total
+    # session, user, the projects' version, the page's rows and total (the form's projects and
+    # providers were read for the first page)
     with CaptureQueriesContext(connection) as queries:
         response = viewer_client.get(LIST_URL, {"sort": "-name", "q": "object1"})
 
     assert names(response) == ["sync-2", "sync-1", "sync-0"]
-    assert len(queries) == 5
+    assert len(queries) == 4
     assert not any('"integrations_snapshot"' in query["sql"] for query in queries)
 
 

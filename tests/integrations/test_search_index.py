@@ -11,7 +11,15 @@ from integrations.search import search_terms
 from tests.integrations.conftest import integration_json, run_worker, store_integration
 from tests.integrations.test_listing import read_objects, sync_answering
 
-NAMES = ["Account-Sync", 'quo"te-sync', "100%-growth", "a_b-export", "billing", "Ünïcode-Konto"]
+NAMES = [
+    "Account-Sync",
+    'quo"te-sync',
+    "100%-growth",
+    "a_b-export",
+    "billing",
+    "Ünïcode-Konto",
+    "back\\slash",
+]
 QUERIES = [
     "account",
     "ACCOUNT sync",
@@ -24,6 +32,8 @@ QUERIES = [
     "konto sync",
     "nothing-matches-this",
     "count",  # inside a word
+    "k\\sl",  # LIKE's escape character
+    "k\\",
 ]
 
 
@@ -63,6 +73,7 @@ def test_the_examples_find_what_a_person_would_expect(named):
     assert found('quo"te') == ['quo"te-sync']
     assert found("100%") == ["100%-growth"]
     assert found("a_b") == ["a_b-export"]
+    assert found("k\\sl") == ["back\\slash"]
     assert found("konto sync") == []
     assert found("ünï object") == ["Ünïcode-Konto"]
 
@@ -104,7 +115,7 @@ def test_the_search_uses_the_trigram_index_of_the_database(named):
             (definition,) = cursor.fetchone()
         # On the table the index task fills behind the sync, not on the texts the sync writes.
         assert f"ON public.{SearchIndex.TABLE} USING gin (text gin_trgm_ops)" in definition
-        assert f'FROM "{SearchIndex.TABLE}"' in sql
+        assert f"FROM {SearchIndex.TABLE} WHERE text LIKE" in sql
         assert "LIKE" in sql
 
 
