@@ -3,6 +3,7 @@ installation's page."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.access import get_integration_for_user
 from integrations.ampersand.errors import AmpersandError
-from integrations.installations import InstallationSync, counts, sync_installations
+from integrations.installations import COUNT_FIELDS, InstallationSync, sync_installations
 from integrations.models import Installation, Integration
 from integrations.presenters import (
     compare_installation_fields,
@@ -47,6 +48,9 @@ ROW_FIELDS: Final = (
 ROW_TEMPLATE: Final = "integrations/_installations.html#row"
 ROW_CACHE_PREFIX: Final = "ampdash:installation-row:v1"
 ROW_CACHE_SECONDS: Final = 24 * 3600
+FILTERS: Final = ("q", "health", "differs")
+FILTERS_TEMPLATE: Final = "integrations/_installations.html#filters"
+FILTERS_KEPT: Final = 256
 
 
 class InstallationFilterForm(forms.Form):
@@ -76,11 +80,22 @@ class InstallationFilterForm(forms.Form):
             installations = installations.filter(difference_count=0)
         return installations
 
+    def rendered_fields(self) -> SafeString:
+        """Its fields' HTML: a function of what was typed in them only, so rendered once for
+        each (Django's widget templates took about a millisecond a page)."""
+        return _rendered_filter_fields(*(self.data.get(name) for name in FILTERS))
+
     def query_string(self, **changes: Any) -> str:
         """This form's query, with `changes` (e.g. a page number), for a link."""
         data = self.cleaned_data if self.is_valid() else {}
-        values = {name: data.get(name) for name in ("q", "health", "differs")} | changes
+        values = {name: data.get(name) for name in FILTERS} | changes
         return "?" + urlencode({name: value for name, value in values.items() if value})
+
+
+@functools.lru_cache(maxsize=FILTERS_KEPT)
+def _rendered_filter_fields(*values: str | None) -> SafeString:
+    data = {name: value for name, value in zip(FILTERS, values, strict=True) if value is not None}
+    return render_to_string(FILTERS_TEMPLATE, {"form": InstallationFilterForm(data)})
 
 
 def installations_context(
@@ -89,20 +104,15 @@ def installations_context(
     """What the Installations tab shows: one page of the kept installations, filtered."""
     form = InstallationFilterForm(request.GET)
     kept = Installation.objects.filter(integration=integration).present()
-    installation_counts = counts(kept)
     shown = form.filter(kept)
-    paginator = Paginator(
-        shown.only(*ROW_FIELDS),
-        PAGE_SIZE,
-    )
-    if shown is kept:  # unfiltered: the counts already counted them
-        paginator.count = installation_counts["total"]
+    paginator = Paginator(shown.only(*ROW_FIELDS), PAGE_SIZE)
+    if shown is kept:  # unfiltered: the integration's kept counts already counted them
+        paginator.count = integration.installations_total
     page = paginator.get_page(request.GET.get("page"))
     installation_rows = rendered_rows(page.object_list)
     tab_url = reverse("integrations:tab", args=[integration.pk, "installations"])
     return {
         "installation_form": form,
-        "installation_counts": installation_counts,
         "installation_page": page,
         "installation_rows": installation_rows,
         "previous_url": tab_url + form.query_string(page=page.number - 1)
@@ -114,27 +124,30 @@ def installations_context(
 
 
 def rendered_rows(rows: Iterable[Installation]) -> SafeString:
-    """The table's rows' HTML. A row's cache key is made of everything it shows, so each is
-    rendered once per content (and time zone) and then taken from the cache: most of a page of
-    50 is template work otherwise."""
+    """The table's rows' HTML, cached by everything they show (and the time zone): a page's rows
+    as one entry, then each row as its own, so a change of one row renders only that row again
+    (most of a page of 50 is template work otherwise, and 50 cache reads are not free)."""
     zone = timezone.get_current_timezone_name()
-    keys = {
-        row.pk: f"{ROW_CACHE_PREFIX}:{row.pk}:"
-        + hashlib.blake2b(
-            repr((zone, *(getattr(row, name) for name in ROW_FIELDS))).encode(), digest_size=12
-        ).hexdigest()
-        for row in rows
-    }
-    html = cache.get_many(keys.values())
-    fresh = {
-        keys[row.pk]: render_to_string(ROW_TEMPLATE, {"row": row})
-        for row in rows
-        if keys[row.pk] not in html
-    }
-    if fresh:
-        cache.set_many(fresh, timeout=ROW_CACHE_SECONDS)
-    html |= fresh
-    return mark_safe("".join(html[keys[row.pk]] for row in rows))  # noqa: S308 (rendered)
+    shown = {row.pk: repr((zone, *(getattr(row, name) for name in ROW_FIELDS))) for row in rows}
+    page_key = f"{ROW_CACHE_PREFIX}:page:{_digest(repr(shown))}"
+    if (page_html := cache.get(page_key)) is None:
+        keys = {pk: f"{ROW_CACHE_PREFIX}:{pk}:{_digest(text)}" for pk, text in shown.items()}
+        html = cache.get_many(keys.values())
+        fresh = {
+            keys[row.pk]: render_to_string(ROW_TEMPLATE, {"row": row})
+            for row in rows
+            if keys[row.pk] not in html
+        }
+        if fresh:
+            cache.set_many(fresh, timeout=ROW_CACHE_SECONDS)
+        html |= fresh
+        page_html = "".join(html[key] for key in keys.values())
+        cache.set(page_key, page_html, timeout=ROW_CACHE_SECONDS)
+    return mark_safe(page_html)  # noqa: S308 (rendered)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 @login_required
@@ -154,6 +167,7 @@ def refresh_installations(request: HttpRequest, pk: int) -> HttpResponse:
                 integration.project, client=client, integration=integration
             )
     if request.htmx:
+        integration.refresh_from_db(fields=COUNT_FIELDS)  # as the refresh kept them
         return render(
             request,
             "integrations/_installations.html#installations",
