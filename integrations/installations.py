@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -280,12 +281,15 @@ COUNT_FIELDS = (
     *("installations_total", "installations_healthy"),
     *("installations_unhealthy", "installations_differing"),
 )
+TAB_FIELDS = (*COUNT_FIELDS, "installations_version")
 
 
 def keep_counts(integration_pks: Iterable[int]) -> None:
     """Store on each of these integrations how many installations it has (present ones), of each
-    health, and how many differ from the definition: what its Installations tab shows on top."""
+    health, and how many differ from the definition: what its Installations tab shows on top;
+    and a new `installations_version`, under which the tab caches what it lists."""
     pks = sorted(set(integration_pks))
+    version = secrets.token_hex(16)
     for start in range(0, len(pks), BATCH_SIZE):
         batch = pks[start : start + BATCH_SIZE]
         counted = {
@@ -304,6 +308,6 @@ def keep_counts(integration_pks: Iterable[int]) -> None:
         }
         update_rows(
             Integration,
-            COUNT_FIELDS,
-            [[pk, *counted.get(pk, [0] * len(COUNT_FIELDS))] for pk in batch],
+            TAB_FIELDS,
+            [[pk, *counted.get(pk, [0] * len(COUNT_FIELDS)), version] for pk in batch],
         )

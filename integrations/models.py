@@ -347,6 +347,10 @@ class Integration(models.Model):
     installations_healthy = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     installations_unhealthy = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     installations_differing = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # Changed with them: what the tab lists of its installations is cached under it.
+    installations_version = models.CharField(
+        max_length=32, blank=True, db_default="", editable=False
+    )
 
     objects = IntegrationQuerySet.as_manager()
 

@@ -1,5 +1,6 @@
-"""The Installations tab's counts kept on each integration (written by `store_installations`),
-counted once here for the installations already kept."""
+"""The Installations tab's counts kept on each integration, with a version under which the tab
+caches its list (both written by `store_installations`), counted once here for the installations
+already kept."""
 
 from django.db import migrations, models
 from django.db.models import Count, Q
@@ -53,6 +54,11 @@ class Migration(migrations.Migration):
             model_name="integration",
             name="installations_unhealthy",
             field=models.PositiveIntegerField(default=0, db_default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name="integration",
+            name="installations_version",
+            field=models.CharField(blank=True, db_default="", editable=False, max_length=32),
         ),
         migrations.RunPython(count_kept_installations, migrations.RunPython.noop),
     ]

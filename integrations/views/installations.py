@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.access import get_integration_for_user
 from integrations.ampersand.errors import AmpersandError
-from integrations.installations import COUNT_FIELDS, InstallationSync, sync_installations
+from integrations.installations import TAB_FIELDS, InstallationSync, sync_installations
 from integrations.models import Installation, Integration
 from integrations.presenters import (
     compare_installation_fields,
@@ -48,6 +48,8 @@ ROW_FIELDS: Final = (
 ROW_TEMPLATE: Final = "integrations/_installations.html#row"
 ROW_CACHE_PREFIX: Final = "ampdash:installation-row:v1"
 ROW_CACHE_SECONDS: Final = 24 * 3600
+LIST_TEMPLATE: Final = "integrations/_installations.html#list"
+LIST_CACHE_PREFIX: Final = "ampdash:installation-list:v1"
 FILTERS: Final = ("q", "health", "differs")
 FILTERS_TEMPLATE: Final = "integrations/_installations.html#filters"
 FILTERS_KEPT: Final = 256
@@ -101,49 +103,74 @@ def _rendered_filter_fields(*values: str | None) -> SafeString:
 def installations_context(
     request: HttpRequest, integration: Integration, *, refreshed: InstallationSync | None = None
 ) -> dict[str, Any]:
-    """What the Installations tab shows: one page of the kept installations, filtered."""
+    """What the Installations tab shows: its counts, its filters, and the list."""
     form = InstallationFilterForm(request.GET)
+    return {
+        "installation_form": form,
+        "installation_list": installation_list(integration, form, request.GET.get("page")),
+        "refreshed": refreshed,
+    }
+
+
+def installation_list(
+    integration: Integration, form: InstallationFilterForm, page_number: str | None
+) -> SafeString:
+    """One page of the integration's kept installations, filtered, with its pagination: cached
+    by what it shows (the installations as last kept, whose `installations_version` changes with
+    them, the filters, the page asked for, the time zone), so a page seen before costs no query."""
+    shown_by = (integration.pk, integration.installations_version, page_number)
+    zone = timezone.get_current_timezone_name()
+    filters = tuple(form.data.get(name) for name in FILTERS)
+    key = f"{LIST_CACHE_PREFIX}:{_digest(repr((*shown_by, zone, filters)))}"
+    if (html := cache.get(key)) is not None:
+        return mark_safe(html)  # noqa: S308 (rendered)
     kept = Installation.objects.filter(integration=integration).present()
     shown = form.filter(kept)
     paginator = Paginator(shown.only(*ROW_FIELDS), PAGE_SIZE)
     if shown is kept:  # unfiltered: the integration's kept counts already counted them
         paginator.count = integration.installations_total
-    page = paginator.get_page(request.GET.get("page"))
-    installation_rows = rendered_rows(page.object_list)
+    page = paginator.get_page(page_number)
     tab_url = reverse("integrations:tab", args=[integration.pk, "installations"])
-    return {
-        "installation_form": form,
-        "installation_page": page,
-        "installation_rows": installation_rows,
-        "previous_url": tab_url + form.query_string(page=page.number - 1)
-        if page.has_previous()
-        else "",
-        "next_url": tab_url + form.query_string(page=page.number + 1) if page.has_next() else "",
-        "refreshed": refreshed,
-    }
+    html = render_to_string(
+        LIST_TEMPLATE,
+        {
+            "integration": integration,
+            "form": form,
+            "page": page,
+            "tab_url": tab_url,
+            "installation_rows": rendered_rows(page.object_list),
+            "previous_url": tab_url + form.query_string(page=page.number - 1)
+            if page.has_previous()
+            else "",
+            "next_url": tab_url + form.query_string(page=page.number + 1)
+            if page.has_next()
+            else "",
+        },
+    )
+    cache.set(key, html, timeout=ROW_CACHE_SECONDS)
+    return html
 
 
 def rendered_rows(rows: Iterable[Installation]) -> SafeString:
-    """The table's rows' HTML, cached by everything they show (and the time zone): a page's rows
-    as one entry, then each row as its own, so a change of one row renders only that row again
-    (most of a page of 50 is template work otherwise, and 50 cache reads are not free)."""
+    """The table's rows' HTML. A row's cache key is made of everything it shows, so each is
+    rendered once per content (and time zone) and then taken from the cache: most of a page of
+    50 is template work otherwise."""
     zone = timezone.get_current_timezone_name()
-    shown = {row.pk: repr((zone, *(getattr(row, name) for name in ROW_FIELDS))) for row in rows}
-    page_key = f"{ROW_CACHE_PREFIX}:page:{_digest(repr(shown))}"
-    if (page_html := cache.get(page_key)) is None:
-        keys = {pk: f"{ROW_CACHE_PREFIX}:{pk}:{_digest(text)}" for pk, text in shown.items()}
-        html = cache.get_many(keys.values())
-        fresh = {
-            keys[row.pk]: render_to_string(ROW_TEMPLATE, {"row": row})
-            for row in rows
-            if keys[row.pk] not in html
-        }
-        if fresh:
-            cache.set_many(fresh, timeout=ROW_CACHE_SECONDS)
-        html |= fresh
-        page_html = "".join(html[key] for key in keys.values())
-        cache.set(page_key, page_html, timeout=ROW_CACHE_SECONDS)
-    return mark_safe(page_html)  # noqa: S308 (rendered)
+    keys = {
+        row.pk: f"{ROW_CACHE_PREFIX}:{row.pk}:"
+        + _digest(repr((zone, *(getattr(row, name) for name in ROW_FIELDS))))
+        for row in rows
+    }
+    html = cache.get_many(keys.values())
+    fresh = {
+        keys[row.pk]: render_to_string(ROW_TEMPLATE, {"row": row})
+        for row in rows
+        if keys[row.pk] not in html
+    }
+    if fresh:
+        cache.set_many(fresh, timeout=ROW_CACHE_SECONDS)
+    html |= fresh
+    return mark_safe("".join(html[keys[row.pk]] for row in rows))  # noqa: S308 (rendered)
 
 
 def _digest(text: str) -> str:
@@ -167,7 +194,7 @@ def refresh_installations(request: HttpRequest, pk: int) -> HttpResponse:
                 integration.project, client=client, integration=integration
             )
     if request.htmx:
-        integration.refresh_from_db(fields=COUNT_FIELDS)  # as the refresh kept them
+        integration.refresh_from_db(fields=TAB_FIELDS)  # as the refresh kept them
         return render(
             request,
             "integrations/_installations.html#installations",

@@ -339,27 +339,30 @@ def crm(project) -> Integration:
     return store_integration(project, integration_json("crm-sync", **content))
 
 
-def keep_many(integration: Integration, count: int) -> None:
-    """`count` installations kept as the sync keeps them: every 10th unhealthy, every 4th
-    differing from the definition, names "Customer 00000" onwards, refs "org_00000" onwards."""
+def listed_many(integration: Integration, count: int) -> list[ListedInstallation]:
+    """`count` installations as the API lists them: every 10th unhealthy, every 4th differing
+    from the definition, names "Customer 00000" onwards, refs "org_00000" onwards."""
     now = timezone.now()
     configs = [orjson.dumps(as_defined("account", "contact")), orjson.dumps(as_defined("account"))]
+    return [
+        ListedInstallation(
+            id=f"installation-{n:05}",
+            integration_id=integration.remote_id,
+            health_status="unhealthy" if n % 10 == 0 else "healthy",
+            config=msgspec.Raw(configs[n % 4 == 0]),
+            group=ListedGroup(group_ref=f"org_{n:05}", group_name=f"Customer {n:05}"),
+            last_operation_status="failure" if n % 10 == 0 else "success",
+            create_time=now - timedelta(days=n % 300),
+            created_by=f"consumer:{n}",
+        )
+        for n in range(count)
+    ]
+
+
+def keep_many(integration: Integration, count: int) -> None:
+    """`listed_many` kept as the sync keeps them."""
     store_installations(
-        integration.project,
-        [
-            ListedInstallation(
-                id=f"installation-{n:05}",
-                integration_id=integration.remote_id,
-                health_status="unhealthy" if n % 10 == 0 else "healthy",
-                config=msgspec.Raw(configs[n % 4 == 0]),
-                group=ListedGroup(group_ref=f"org_{n:05}", group_name=f"Customer {n:05}"),
-                last_operation_status="failure" if n % 10 == 0 else "success",
-                create_time=now - timedelta(days=n % 300),
-                created_by=f"consumer:{n}",
-            )
-            for n in range(count)
-        ],
-        integration=integration,
+        integration.project, listed_many(integration, count), integration=integration
     )
 
 
@@ -441,11 +444,15 @@ def test_the_tab_runs_a_constant_number_of_queries(viewer_client, crm, django_as
     keep_many(crm, 60)
     # session, user, the integration with the role, the provider catalog's version and its
     # kept counts, (full page) the snapshot count and drafts;
-    # then the page's count and its rows
+    # then, for a list not seen since the installations last changed, its count and its rows
     with django_assert_num_queries(7):
         viewer_client.get(tab_url(crm, q="Customer", page="2"))
     with django_assert_num_queries(5):
+        viewer_client.get(tab_url(crm, q="Customer", page="2"))
+    with django_assert_num_queries(3):
         viewer_client.get(tab_url(crm, q="Customer", page="2"), headers=HTMX)
+    with django_assert_num_queries(5):
+        viewer_client.get(tab_url(crm, q="Customer", page="3"), headers=HTMX)
 
 
 def test_an_htmx_request_aimed_at_the_list_gets_the_list_only(viewer_client, crm):
@@ -603,21 +610,36 @@ def test_the_tab_shows_an_operation_in_progress_in_words(viewer_client, crm):
     assert '<td><span class="badge badge-info">in progress</span>' in html
 
 
-def test_a_tab_row_follows_what_it_shows_though_rows_are_cached(viewer_client, crm):
-    keep_many(crm, 2)
-    Installation.objects.update(last_operation_status="in_progress", difference_count=0)
-    viewer_client.get(tab_url(crm))  # the rows are rendered and cached
-    changed = Installation.objects.order_by("pk").first()
-    Installation.objects.filter(pk=changed.pk).update(
-        last_operation_status="failure", difference_count=2, group_name="Renamed Co"
-    )
+def test_the_tab_follows_what_a_sync_changes_though_its_list_and_rows_are_cached(
+    viewer_client, crm
+):
+    listed = listed_many(crm, 3)
+    store_installations(crm.project, listed, integration=crm)
+    before = viewer_client.get(tab_url(crm)).content.decode()  # list and rows cached
+    first, second, _ = listed
+    changed = [
+        msgspec.structs.replace(
+            first,
+            last_operation_status="in_progress",
+            config=second.config,
+            group=ListedGroup(group_ref="org_00000", group_name="Renamed Co"),
+        ),
+        second,
+    ]
+    store_installations(crm.project, changed, integration=crm)
 
     html = viewer_client.get(tab_url(crm)).content.decode()
 
-    assert html.count('<span class="badge badge-info">in progress</span>') == 1
-    assert '<span class="badge badge-bad">failure</span>' in html
-    assert "2 objects differ" in html
+    assert '<span class="badge badge-bad">failure</span>' in before
+    assert "Customer 00002" in before
+    assert "1 object differs" in before
+    assert '<span class="badge badge-info">in progress</span>' in html
+    assert '<span class="badge badge-bad">failure</span>' not in html
     assert "<bdi>Renamed Co</bdi>" in html
+    assert "Customer 00002" not in html  # no longer listed
+    assert "1 object differs" not in html
+    assert "<strong>2</strong> installations kept by ampdash" in html
+    assert "0 differ from the definition" in html
 
 
 def test_the_filter_form_shows_what_was_typed_though_its_fields_are_rendered_once(
