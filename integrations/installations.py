@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.ampersand import AmpersandClient
@@ -124,6 +125,7 @@ def store_installations(
     updates: list[list[Any]] = []  # SUMMARY_FIELDS, then seen_changed_at
     config_updates: list[list[Any]] = []  # the same, then config and config_seen_at
     seen: set[tuple[int, str]] = set()
+    touched: set[int] = set()  # the integrations whose installations change
     new_times = (now, now, now, None)  # first_seen_at ... removed_at
     for item in listed:
         result.fetched += 1
@@ -143,20 +145,22 @@ def store_installations(
         summary = _summary(item, config_hash, differences, compared_hash)
         if before is None:
             config = EncodedJSON(config_text.decode())
+            touched.add(integration_pk)
             new_rows.append([project.pk, integration_pk, item.id, *summary, config, *new_times])
         elif before.summary != summary or before.removed_at is not None:
             # A new definition alone changes nothing of the installation.
             changed = before.removed_at is not None or before.own() != summary[:DIFFERENCE_COUNT]
             row = [before.pk, *summary, now if changed else before.changed_at, None]
+            touched.add(integration_pk)
             if before.summary[CONFIG_HASH] != config_hash:
                 config_updates.append([*row, EncodedJSON(config_text.decode()), now])
             else:
                 updates.append(row)
-    gone = [
-        kept_row.pk
-        for key, kept_row in known.items()
-        if key not in seen and kept_row.removed_at is None
+    gone_keys = [
+        key for key, kept_row in known.items() if key not in seen and kept_row.removed_at is None
     ]
+    gone = [known[key].pk for key in gone_keys]
+    touched.update(integration_pk for integration_pk, _ in gone_keys)
     result.new, result.removed = len(new_rows), len(gone)
     result.changed = len(updates) + len(config_updates)
     if not (new_rows or updates or config_updates or gone):
@@ -175,6 +179,7 @@ def store_installations(
             Installation.objects.filter(pk__in=gone[start : start + BATCH_SIZE]).update(
                 removed_at=now, seen_changed_at=now
             )
+        keep_counts(touched)
     return result
 
 
@@ -270,14 +275,39 @@ class _Definitions:
         return installation_difference_count(content, config_content, definition=definition)
 
 
-# --- what the pages ask of the kept installations -----------------------------------------------
+# --- what the tab counts, kept with the integration -----------------------------------------------
+
+COUNT_FIELDS = (
+    *("installations_total", "installations_healthy"),
+    *("installations_unhealthy", "installations_differing"),
+)
+TAB_FIELDS = (*COUNT_FIELDS, "installations_version")
 
 
-def counts(installations: QuerySet[Installation]) -> dict[str, int]:
-    """How many there are, of each health, and how many differ from the definition (one query)."""
-    return installations.aggregate(
-        total=Count("pk"),
-        healthy=Count("pk", filter=Q(health_status="healthy")),
-        unhealthy=Count("pk", filter=Q(health_status="unhealthy")),
-        differ=Count("pk", filter=Q(difference_count__gt=0)),
-    )
+def keep_counts(integration_pks: Iterable[int]) -> None:
+    """Store on each of these integrations how many installations it has (present ones), of each
+    health, and how many differ from the definition: what its Installations tab shows on top;
+    and a new `installations_version`, under which the tab caches what it lists."""
+    pks = sorted(set(integration_pks))
+    version = secrets.token_hex(16)
+    for start in range(0, len(pks), BATCH_SIZE):
+        batch = pks[start : start + BATCH_SIZE]
+        counted = {
+            integration_pk: counts
+            for integration_pk, *counts in Installation.objects.filter(integration__in=batch)
+            .present()
+            .order_by()
+            .values("integration")
+            .annotate(
+                total=Count("pk"),
+                healthy=Count("pk", filter=Q(health_status="healthy")),
+                unhealthy=Count("pk", filter=Q(health_status="unhealthy")),
+                differing=Count("pk", filter=Q(difference_count__gt=0)),
+            )
+            .values_list("integration", "total", "healthy", "unhealthy", "differing")
+        }
+        update_rows(
+            Integration,
+            TAB_FIELDS,
+            [[pk, *counted.get(pk, [0] * len(COUNT_FIELDS)), version] for pk in batch],
+        )

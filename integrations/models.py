@@ -341,6 +341,16 @@ class Integration(models.Model):
     # When what the integrations list shows of it last changed (names, state, latest snapshot).
     # Bulk writes (the sync) set it themselves; the list's cached pages are keyed on it.
     changed_at = models.DateTimeField(auto_now=True)
+    # What the Installations tab counts of its present installations, kept by the one writer of
+    # installations (`store_installations`): counting 10,000 rows took longer than the page.
+    installations_total = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    installations_healthy = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    installations_unhealthy = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    installations_differing = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # Changed with them: what the tab lists of its installations is cached under it.
+    installations_version = models.CharField(
+        max_length=32, blank=True, db_default="", editable=False
+    )
 
     objects = IntegrationQuerySet.as_manager()
 

@@ -3,6 +3,7 @@ installation's page."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.access import get_integration_for_user
 from integrations.ampersand.errors import AmpersandError
-from integrations.installations import InstallationSync, counts, sync_installations
+from integrations.installations import TAB_FIELDS, InstallationSync, sync_installations
 from integrations.models import Installation, Integration
 from integrations.presenters import (
     compare_installation_fields,
@@ -47,6 +48,11 @@ ROW_FIELDS: Final = (
 ROW_TEMPLATE: Final = "integrations/_installations.html#row"
 ROW_CACHE_PREFIX: Final = "ampdash:installation-row:v1"
 ROW_CACHE_SECONDS: Final = 24 * 3600
+LIST_TEMPLATE: Final = "integrations/_installations.html#list"
+LIST_CACHE_PREFIX: Final = "ampdash:installation-list:v1"
+FILTERS: Final = ("q", "health", "differs")
+FILTERS_TEMPLATE: Final = "integrations/_installations.html#filters"
+FILTERS_KEPT: Final = 256
 
 
 class InstallationFilterForm(forms.Form):
@@ -76,41 +82,73 @@ class InstallationFilterForm(forms.Form):
             installations = installations.filter(difference_count=0)
         return installations
 
+    def rendered_fields(self) -> SafeString:
+        """Its fields' HTML: a function of what was typed in them only, so rendered once for
+        each (Django's widget templates took about a millisecond a page)."""
+        return _rendered_filter_fields(*(self.data.get(name) for name in FILTERS))
+
     def query_string(self, **changes: Any) -> str:
         """This form's query, with `changes` (e.g. a page number), for a link."""
         data = self.cleaned_data if self.is_valid() else {}
-        values = {name: data.get(name) for name in ("q", "health", "differs")} | changes
+        values = {name: data.get(name) for name in FILTERS} | changes
         return "?" + urlencode({name: value for name, value in values.items() if value})
+
+
+@functools.lru_cache(maxsize=FILTERS_KEPT)
+def _rendered_filter_fields(*values: str | None) -> SafeString:
+    data = {name: value for name, value in zip(FILTERS, values, strict=True) if value is not None}
+    return render_to_string(FILTERS_TEMPLATE, {"form": InstallationFilterForm(data)})
 
 
 def installations_context(
     request: HttpRequest, integration: Integration, *, refreshed: InstallationSync | None = None
 ) -> dict[str, Any]:
-    """What the Installations tab shows: one page of the kept installations, filtered."""
+    """What the Installations tab shows: its counts, its filters, and the list."""
     form = InstallationFilterForm(request.GET)
-    kept = Installation.objects.filter(integration=integration).present()
-    installation_counts = counts(kept)
-    shown = form.filter(kept)
-    paginator = Paginator(
-        shown.only(*ROW_FIELDS),
-        PAGE_SIZE,
-    )
-    if shown is kept:  # unfiltered: the counts already counted them
-        paginator.count = installation_counts["total"]
-    page = paginator.get_page(request.GET.get("page"))
-    installation_rows = rendered_rows(page.object_list)
-    tab_url = reverse("integrations:tab", args=[integration.pk, "installations"])
     return {
         "installation_form": form,
-        "installation_counts": installation_counts,
-        "installation_page": page,
-        "installation_rows": installation_rows,
-        "previous_url": tab_url + form.query_string(page=page.number - 1)
-        if page.has_previous()
-        else "",
-        "next_url": tab_url + form.query_string(page=page.number + 1) if page.has_next() else "",
+        "installation_list": installation_list(integration, form, request.GET.get("page")),
         "refreshed": refreshed,
     }
+
+
+def installation_list(
+    integration: Integration, form: InstallationFilterForm, page_number: str | None
+) -> SafeString:
+    """One page of the integration's kept installations, filtered, with its pagination: cached
+    by what it shows (the installations as last kept, whose `installations_version` changes with
+    them, the filters, the page asked for, the time zone), so a page seen before costs no query."""
+    shown_by = (integration.pk, integration.installations_version, page_number)
+    zone = timezone.get_current_timezone_name()
+    filters = tuple(form.data.get(name) for name in FILTERS)
+    key = f"{LIST_CACHE_PREFIX}:{_digest(repr((*shown_by, zone, filters)))}"
+    if (html := cache.get(key)) is not None:
+        return mark_safe(html)  # noqa: S308 (rendered)
+    kept = Installation.objects.filter(integration=integration).present()
+    shown = form.filter(kept)
+    paginator = Paginator(shown.only(*ROW_FIELDS), PAGE_SIZE)
+    if shown is kept:  # unfiltered: the integration's kept counts already counted them
+        paginator.count = integration.installations_total
+    page = paginator.get_page(page_number)
+    tab_url = reverse("integrations:tab", args=[integration.pk, "installations"])
+    html = render_to_string(
+        LIST_TEMPLATE,
+        {
+            "integration": integration,
+            "form": form,
+            "page": page,
+            "tab_url": tab_url,
+            "installation_rows": rendered_rows(page.object_list),
+            "previous_url": tab_url + form.query_string(page=page.number - 1)
+            if page.has_previous()
+            else "",
+            "next_url": tab_url + form.query_string(page=page.number + 1)
+            if page.has_next()
+            else "",
+        },
+    )
+    cache.set(key, html, timeout=ROW_CACHE_SECONDS)
+    return html
 
 
 def rendered_rows(rows: Iterable[Installation]) -> SafeString:
@@ -120,9 +158,7 @@ def rendered_rows(rows: Iterable[Installation]) -> SafeString:
     zone = timezone.get_current_timezone_name()
     keys = {
         row.pk: f"{ROW_CACHE_PREFIX}:{row.pk}:"
-        + hashlib.blake2b(
-            repr((zone, *(getattr(row, name) for name in ROW_FIELDS))).encode(), digest_size=12
-        ).hexdigest()
+        + _digest(repr((zone, *(getattr(row, name) for name in ROW_FIELDS))))
         for row in rows
     }
     html = cache.get_many(keys.values())
@@ -135,6 +171,10 @@ def rendered_rows(rows: Iterable[Installation]) -> SafeString:
         cache.set_many(fresh, timeout=ROW_CACHE_SECONDS)
     html |= fresh
     return mark_safe("".join(html[keys[row.pk]] for row in rows))  # noqa: S308 (rendered)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 @login_required
@@ -154,6 +194,7 @@ def refresh_installations(request: HttpRequest, pk: int) -> HttpResponse:
                 integration.project, client=client, integration=integration
             )
     if request.htmx:
+        integration.refresh_from_db(fields=TAB_FIELDS)  # as the refresh kept them
         return render(
             request,
             "integrations/_installations.html#installations",

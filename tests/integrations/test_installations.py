@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 from datetime import timedelta
 
+import msgspec
+import orjson
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,7 +20,8 @@ from django.utils import timezone
 from emulator.models import Installation as RemoteInstallation
 from emulator.models import Operation as RemoteOperation
 from integrations import installations
-from integrations.installations import sync_installations
+from integrations.ampersand.client import ListedGroup, ListedInstallation
+from integrations.installations import store_installations, sync_installations
 from integrations.models import (
     Installation,
     InstallationConfigVersion,
@@ -184,6 +189,77 @@ def test_a_new_definition_is_compared_again_without_the_installation_changing(se
     assert again.seen_changed_at == kept.seen_changed_at
 
 
+def counted(project: Project) -> dict[int, tuple[int, int, int, int]]:
+    """Each integration's counts of its present installations, counted from the rows."""
+    rows = Installation.objects.filter(project=project, removed_at__isnull=True)
+    return {
+        integration.pk: (
+            rows.filter(integration=integration).count(),
+            rows.filter(integration=integration, health_status="healthy").count(),
+            rows.filter(integration=integration, health_status="unhealthy").count(),
+            rows.filter(integration=integration, difference_count__gt=0).count(),
+        )
+        for integration in project.integrations.all()
+    }
+
+
+def kept_counts(project: Project) -> dict[int, tuple[int, int, int, int]]:
+    return {
+        pk: tuple(counts)
+        for pk, *counts in project.integrations.values_list("pk", *installations.COUNT_FIELDS)
+    }
+
+
+def test_the_kept_counts_follow_each_change_a_sync_keeps(seeded):
+    sync_project(project=seeded)
+    first = kept_counts(seeded)
+    assert first == counted(seeded)
+    assert sum(total for total, *_ in first.values()) == RemoteInstallation.objects.count()
+    [sick, gone] = RemoteInstallation.objects.filter(health_status="healthy").order_by("id")[:2]
+    RemoteInstallation.objects.filter(pk=sick.pk).update(health_status="unhealthy")
+    saved = RemoteInstallation.objects.get(pk=gone.pk)
+    gone.delete()
+
+    assert sync_installations(seeded).changed == 1
+    after = kept_counts(seeded)
+    assert after == counted(seeded)
+    sick_of = Integration.objects.get(project=seeded, remote_id=sick.integration_id).pk
+    gone_of = Integration.objects.get(project=seeded, remote_id=saved.integration_id).pk
+    assert sum(a[0] for a in after.values()) == sum(f[0] for f in first.values()) - 1
+    assert after[sick_of][2] == first[sick_of][2] + 1
+    assert after[gone_of] != first[gone_of]
+
+    saved.save()
+    sync_installations(seeded)
+    assert kept_counts(seeded) == counted(seeded)
+    assert sum(a[0] for a in kept_counts(seeded).values()) == RemoteInstallation.objects.count()
+
+
+def test_a_new_definition_recounts_the_installations_that_differ(seeded):
+    sync_project(project=seeded)
+    # As if compared with an older definition, which every installation matched.
+    Installation.objects.update(compared_hash="an older definition", difference_count=0)
+    Integration.objects.update(installations_differing=0)
+    assert any(differing for *_, differing in counted(seeded).values()) is False
+
+    sync_installations(seeded)
+
+    assert kept_counts(seeded) == counted(seeded)
+    assert any(differing for *_, differing in kept_counts(seeded).values())
+
+
+def test_the_migration_counts_the_installations_already_kept(crm):
+    keep_many(crm, 20)
+    Integration.objects.update(**{field: 0 for field in installations.COUNT_FIELDS})
+    counting = importlib.import_module(
+        "integrations.migrations.0020_integration_installation_counts"
+    )
+
+    counting.count_kept_installations(django_apps, None)
+
+    assert kept_counts(crm.project)[crm.pk] == (20, 18, 2, 5)
+
+
 def test_a_failed_fetch_keeps_what_was_kept_and_says_why(seeded, settings):
     sync_project(project=seeded)
     before = list(Installation.objects.values())
@@ -263,33 +339,30 @@ def crm(project) -> Integration:
     return store_integration(project, integration_json("crm-sync", **content))
 
 
-def keep_many(integration: Integration, count: int) -> None:
-    """`count` kept installations: every 10th unhealthy, every 4th differing from the
-    definition, names "Customer 00000" onwards, refs "org_00000" onwards."""
+def listed_many(integration: Integration, count: int) -> list[ListedInstallation]:
+    """`count` installations as the API lists them: every 10th unhealthy, every 4th differing
+    from the definition, names "Customer 00000" onwards, refs "org_00000" onwards."""
     now = timezone.now()
-    Installation.objects.bulk_create(
-        (
-            Installation(
-                project_id=integration.project_id,
-                integration=integration,
-                remote_id=f"installation-{n:05}",
-                group_ref=f"org_{n:05}",
-                group_name=f"Customer {n:05}",
-                health_status="unhealthy" if n % 10 == 0 else "healthy",
-                last_operation_status="failure" if n % 10 == 0 else "success",
-                created_at=now - timedelta(days=n % 300),
-                created_by=f"consumer:{n}",
-                config=as_defined("account", "contact"),
-                config_hash=f"{n:064}",
-                difference_count=1 if n % 4 == 0 else 0,
-                compared_hash=integration.latest_snapshot.content_hash,
-                first_seen_at=now,
-                config_seen_at=now,
-                seen_changed_at=now,
-            )
-            for n in range(count)
-        ),
-        batch_size=1000,
+    configs = [orjson.dumps(as_defined("account", "contact")), orjson.dumps(as_defined("account"))]
+    return [
+        ListedInstallation(
+            id=f"installation-{n:05}",
+            integration_id=integration.remote_id,
+            health_status="unhealthy" if n % 10 == 0 else "healthy",
+            config=msgspec.Raw(configs[n % 4 == 0]),
+            group=ListedGroup(group_ref=f"org_{n:05}", group_name=f"Customer {n:05}"),
+            last_operation_status="failure" if n % 10 == 0 else "success",
+            create_time=now - timedelta(days=n % 300),
+            created_by=f"consumer:{n}",
+        )
+        for n in range(count)
+    ]
+
+
+def keep_many(integration: Integration, count: int) -> None:
+    """`listed_many` kept as the sync keeps them."""
+    store_installations(
+        integration.project, listed_many(integration, count), integration=integration
     )
 
 
@@ -369,13 +442,17 @@ def test_the_tab_weighs_under_200_kb_at_ten_thousand(viewer_client, many, header
 
 def test_the_tab_runs_a_constant_number_of_queries(viewer_client, crm, django_assert_num_queries):
     keep_many(crm, 60)
-    # session, user, the integration with the role and the provider catalog's version, (full
-    # page) the snapshot count and drafts;
-    # then the counts, the page's count and its rows
-    with django_assert_num_queries(8):
+    # session, user, the integration with the role, the provider catalog's version and its
+    # kept counts, (full page) the snapshot count and drafts;
+    # then, for a list not seen since the installations last changed, its count and its rows
+    with django_assert_num_queries(7):
         viewer_client.get(tab_url(crm, q="Customer", page="2"))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
+        viewer_client.get(tab_url(crm, q="Customer", page="2"))
+    with django_assert_num_queries(3):
         viewer_client.get(tab_url(crm, q="Customer", page="2"), headers=HTMX)
+    with django_assert_num_queries(5):
+        viewer_client.get(tab_url(crm, q="Customer", page="3"), headers=HTMX)
 
 
 def test_an_htmx_request_aimed_at_the_list_gets_the_list_only(viewer_client, crm):
@@ -426,6 +503,8 @@ def test_refresh_now_fetches_the_integrations_installations_live(client, synced,
     assert response.status_code == 200
     assert "Installations refreshed from Ampersand: 0 new, 1 changed, 0 removed." in html
     assert Installation.objects.get(remote_id=remote.id).health_status == health
+    unhealthy = Installation.objects.filter(integration=synced, health_status="unhealthy")
+    assert f"{unhealthy.count()} unhealthy" in html
 
 
 def test_refresh_now_without_htmx_leads_back_to_the_tab_with_a_message(client, synced, viewer):
@@ -531,21 +610,54 @@ def test_the_tab_shows_an_operation_in_progress_in_words(viewer_client, crm):
     assert '<td><span class="badge badge-info">in progress</span>' in html
 
 
-def test_a_tab_row_follows_what_it_shows_though_rows_are_cached(viewer_client, crm):
-    keep_many(crm, 2)
-    Installation.objects.update(last_operation_status="in_progress", difference_count=0)
-    viewer_client.get(tab_url(crm))  # the rows are rendered and cached
-    changed = Installation.objects.order_by("pk").first()
-    Installation.objects.filter(pk=changed.pk).update(
-        last_operation_status="failure", difference_count=2, group_name="Renamed Co"
-    )
+def test_the_tab_follows_what_a_sync_changes_though_its_list_and_rows_are_cached(
+    viewer_client, crm
+):
+    listed = listed_many(crm, 3)
+    store_installations(crm.project, listed, integration=crm)
+    before = viewer_client.get(tab_url(crm)).content.decode()  # list and rows cached
+    first, second, _ = listed
+    changed = [
+        msgspec.structs.replace(
+            first,
+            last_operation_status="in_progress",
+            config=second.config,
+            group=ListedGroup(group_ref="org_00000", group_name="Renamed Co"),
+        ),
+        second,
+    ]
+    store_installations(crm.project, changed, integration=crm)
 
     html = viewer_client.get(tab_url(crm)).content.decode()
 
-    assert html.count('<span class="badge badge-info">in progress</span>') == 1
-    assert '<span class="badge badge-bad">failure</span>' in html
-    assert "2 objects differ" in html
+    assert '<span class="badge badge-bad">failure</span>' in before
+    assert "Customer 00002" in before
+    assert "1 object differs" in before
+    assert '<span class="badge badge-info">in progress</span>' in html
+    assert '<span class="badge badge-bad">failure</span>' not in html
     assert "<bdi>Renamed Co</bdi>" in html
+    assert "Customer 00002" not in html  # no longer listed
+    assert "1 object differs" not in html
+    assert "<strong>2</strong> installations kept by ampdash" in html
+    assert "0 differ from the definition" in html
+
+
+def test_the_filter_form_shows_what_was_typed_though_its_fields_are_rendered_once(
+    viewer_client, crm
+):
+    keep_many(crm, 2)
+
+    first = viewer_client.get(tab_url(crm, q="Customer", differs="yes")).content.decode()
+    again = viewer_client.get(tab_url(crm, q="Customer", differs="yes")).content.decode()
+    other = viewer_client.get(tab_url(crm, q="%3Cb%3E", health="purple")).content.decode()
+
+    field = '<input type="text" name="q" value="Customer" maxlength="200" id="id_q">'
+    assert field in first
+    assert field in again
+    assert '<option value="yes" selected>Differs</option>' in again
+    assert 'value="&lt;b&gt;"' in other
+    assert '<select name="health" aria-invalid="true"' in other
+    assert "selected>Differs" not in other
 
 
 def test_the_installation_page_lists_the_versions_of_its_config(viewer_client, crm):
