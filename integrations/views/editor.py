@@ -235,7 +235,9 @@ UNREADABLE_TEXT = (
 @login_required
 def edit_integration(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor; a POST here saves the integration form (display name, module, proxy)."""
-    integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
+    integration = get_integration_for_user(
+        request, pk, action=Action.DEPLOY, with_latest_snapshot=False
+    )
     draft = users_draft(integration, request.user)
     extra: dict[str, Any] = {}
     if request.method == "POST":
