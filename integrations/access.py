@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from integrations.models import Integration, Project, SyncRun
-from integrations.permissions import Action, remember_role, require
+from integrations.permissions import Action, can, remember_role, require
 
 
 def _user_of(request_or_user: Any) -> Any:
@@ -36,25 +37,31 @@ def get_project_for_user(
 
 
 def get_integration_for_user(
-    request_or_user: Any, pk: int, action: Action | str = Action.VIEW
+    request_or_user: Any,
+    pk: int,
+    action: Action | str = Action.VIEW,
+    *,
+    with_latest_snapshot: bool = True,
 ) -> Integration:
     """The integration, if this user may see its project and take `action` in it.
 
-    Its latest snapshot's JSON is loaded only when used: pages rendered from it are cached.
-    The user's role and which provider catalog its project's API has come with it (one query
-    for all); the catalog itself is parsed once per process (`Project.catalog`).
+    The user's role comes with it and decides whether they see it at all, with which provider
+    catalog its project's API has (one query for all); its latest snapshot comes too, unless not
+    `with_latest_snapshot` (then read when used), but its JSON is loaded only when used: pages
+    rendered from it are cached. The catalog itself is parsed once per process
+    (`Project.catalog`).
     """
     user = _user_of(request_or_user)
-    integration = get_object_or_404(
-        Integration.objects.for_user(user)
-        .with_role_of(user)
-        .with_catalog_version()
-        .select_related("project", "latest_snapshot")
-        .defer("latest_snapshot__raw"),
-        pk=pk,
+    integrations = (
+        Integration.objects.with_role_of(user).with_catalog_version().select_related("project")
     )
+    if with_latest_snapshot:
+        integrations = integrations.select_related("latest_snapshot").defer("latest_snapshot__raw")
+    integration = get_object_or_404(integrations, pk=pk)
     integration.project.catalog_version = integration.catalog_version
     remember_role(user, integration.project, integration.user_role)
+    if not can(user, Action.VIEW, integration.project):
+        raise Http404("No Integration matches the given query.")
     _check(user, action, integration.project)
     return integration
 

@@ -235,7 +235,9 @@ UNREADABLE_TEXT = (
 @login_required
 def edit_integration(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor; a POST here saves the integration form (display name, module, proxy)."""
-    integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
+    integration = get_integration_for_user(
+        request, pk, action=Action.DEPLOY, with_latest_snapshot=False
+    )
     draft = users_draft(integration, request.user)
     extra: dict[str, Any] = {}
     if request.method == "POST":
@@ -549,7 +551,9 @@ def autosave(request: HttpRequest, pk: int) -> HttpResponse:
     first change, or one discarded in another tab meanwhile) a new one is made holding it, and
     the answer also redraws the draft's header and buttons.
     """
-    integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
+    integration = get_integration_for_user(
+        request, pk, action=Action.DEPLOY, with_latest_snapshot=False
+    )
     form = DraftTextForm(request.POST)
     made: Draft | None = None
     if form.is_valid():
