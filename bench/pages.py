@@ -154,7 +154,13 @@ def run_bench(args: argparse.Namespace) -> None:
     with harness.scratch_dir() as scratch:
         database_url = os.environ.get("DATABASE_URL") or harness.sqlite_url(scratch / "pages.db")
         harness.migrate(database_url)
-        env = harness.django_env(database_url, DJANGO_SECURE_SSL_REDIRECT="0")
+        # Static files collected into the scratch folder: in the checkout, WhiteNoise would
+        # scan them on every request of the test suite run there next.
+        env = harness.django_env(
+            database_url,
+            DJANGO_SECURE_SSL_REDIRECT="0",
+            DJANGO_STATIC_ROOT=str(scratch / "static"),
+        )
         setup = harness.run_json(
             [
                 *(__file__, "--step", "populate"),

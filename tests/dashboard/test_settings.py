@@ -70,3 +70,12 @@ def test_development_with_the_emulator_routes_it():
     result = manage("shell", "-c", ROUTES_EMULATOR, AMPERSAND_EMULATOR="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("\nrouted")
+
+
+def test_collectstatic_puts_the_files_where_django_static_root_says(tmp_path):
+    result = manage(
+        "collectstatic", "--no-input", "--verbosity", "0", DJANGO_STATIC_ROOT=str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "admin").is_dir()
+    assert any(tmp_path.rglob("*.css"))
