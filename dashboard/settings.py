@@ -14,8 +14,6 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-import dashboard.sqlite
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -131,13 +129,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=134217728; "
-            # The log outlives connections (dashboard.sqlite): at most 64 MB kept once copied.
-            "PRAGMA journal_size_limit=67108864;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=134217728;"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "factory": dashboard.sqlite.Connection,
     }
     # A file, not memory: the live-server tests serve the emulator from another thread,
     # which needs its own connection to the same data. One file per process, so parallel

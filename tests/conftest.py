@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -34,25 +33,6 @@ def pytest_report_header(config) -> str:
 
     database = settings.DATABASES["default"]
     return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} ({database['NAME']})"
-
-
-def _remove_test_database_log() -> None:
-    """The SQLite test database's write-ahead log, which outlives its connections
-    (dashboard.sqlite): left by a run, it would be read into the next new database of that name."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        for suffix in ("-wal", "-shm"):
-            Path(database["TEST"]["NAME"] + suffix).unlink(missing_ok=True)
-
-
-def pytest_sessionstart(session) -> None:
-    _remove_test_database_log()
-
-
-def pytest_sessionfinish(session, exitstatus) -> None:
-    _remove_test_database_log()
 
 
 @pytest.fixture(autouse=True)
