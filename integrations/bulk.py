@@ -40,12 +40,12 @@ def insert_rows(
     opts = model._meta
     model_fields = [opts.get_field(name) for name in fields]
     rows = _adapted(connection, model_fields, rows)
+    if connection.vendor == "postgresql":
+        return _copy_rows(connection, model, model_fields, rows, returning_pks=returning_pks)
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
     columns = ", ".join(quote(field.column) for field in model_fields)
     returning = f" RETURNING {quote(opts.pk.column)}" if returning_pks else ""
-    if connection.vendor == "postgresql":
-        return _copy_rows(connection, model, model_fields, rows, returning_pks=returning_pks)
     one_row = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
     with connection.cursor() as cursor:
         if not returning_pks:
