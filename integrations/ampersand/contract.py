@@ -14,9 +14,13 @@ Its schema is derived from the models' own pydantic core schema, so the two cann
   returned data is exactly what `json.loads` gives;
 - the variant of an integration field is told by whether `fieldName` is present
   (`FIELD_VARIANT_MARKERS`), as the models' discriminator does, without a Python call per field;
-- any other Python validator (timestamps, `DefaultPeriod`'s rule) and any type whose value
-  would not come back as JSON (datetime) runs the precise check on that part only, in Python,
-  and keeps the JSON value.
+- a date-time is a string of the plain RFC 3339 form the API sends (`RFC3339_SUBSET`), which
+  the precise check always accepts; the contract's timestamps only refuse numbers before that
+  (`_require_timestamp_text`), which a strict string refuses too;
+- a model rule "at least one of these fields is set" (`needs_one_of`, `DefaultPeriod`) is a
+  union of the model with each of those fields required and not null;
+- any other Python validator, and any type whose value would not come back as JSON, runs the
+  precise check on that part only, in Python, and keeps the JSON value.
 
 So the fast check accepts nothing that the precise check refuses; tests hold it to that.
 """
@@ -33,6 +37,7 @@ from integrations.ampersand.models import (
     FIELD_VARIANT_MARKERS,
     ApiModel,
     _field_variant,
+    _require_timestamp_text,
     _without_raw_hooks,
 )
 
@@ -46,6 +51,19 @@ _STR_REWRITES = frozenset({"strip_whitespace", "to_lower", "to_upper"})
 _CONFIG_REWRITES = ("str_strip_whitespace", "str_to_lower", "str_to_upper")
 # Refuses whatever value it is given: marks a key the fast check leaves to the precise one.
 _REFUSED = {"type": "str", "strict": True, "pattern": "[^\\s\\S]"}
+# Date-times in the form the API sends, every one a valid date: year 1000-9999, at most six
+# digits of fraction, Z or an offset under 24 hours. February 29 is left out (leap years), so
+# it goes to the precise check, as does any other form the precise check may accept.
+RFC3339_SUBSET = (
+    "^[1-9][0-9]{3}-(?:"
+    "(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    "|(?:0[13-9]|1[0-2])-(?:29|30)"
+    "|(?:0[13578]|1[02])-31"
+    ")T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?"
+    "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+# datetime options that do not narrow what it accepts from such a string.
+_PLAIN_DATETIME = frozenset({"type", "microseconds_precision", "ref", "metadata", "serialization"})
 
 
 class JsonContractCheck:
@@ -55,9 +73,8 @@ class JsonContractCheck:
         original = _without_raw_hooks(model.__pydantic_core_schema__)
         self._definitions = original["definitions"] if original["type"] == "definitions" else []
         self._by_ref = {definition["ref"]: definition for definition in self._definitions}
-        self._validator = SchemaValidator(
-            self._fast(original, config=None), config=CoreConfig(strict=True)
-        )
+        self._fast_schema = self._fast(original, config=None)
+        self._validator = SchemaValidator(self._fast_schema, config=CoreConfig(strict=True))
 
     def check(self, text: bytes | bytearray | str) -> Any:
         try:
@@ -69,6 +86,7 @@ class JsonContractCheck:
 
     def _fast(self, schema: Any, *, config: dict[str, Any] | None) -> Any:
         kind = schema["type"]
+        function = schema.get("function", {}).get("function")
         if kind == "definitions":
             return {
                 "type": "definitions",
@@ -77,6 +95,12 @@ class JsonContractCheck:
             }
         if kind == "model":
             fast = self._model(schema)
+        elif kind == "datetime" and schema.keys() <= _PLAIN_DATETIME:
+            fast = {"type": "str", "pattern": RFC3339_SUBSET}
+        elif kind == "function-before" and function is _require_timestamp_text:
+            fast = self._fast(schema["schema"], config=config)
+        elif kind == "function-after" and hasattr(function, "needs_one_of"):
+            fast = self._one_of(schema, config=config)
         elif kind == "tagged-union" and schema["discriminator"] is _field_variant:
             fast = self._field_union(schema, config=config)
         elif kind == "union":
@@ -145,6 +169,33 @@ class JsonContractCheck:
             "fields": fields,
             "extra_behavior": "forbid" if extra == "forbid" else "allow",
         }
+
+    def _one_of(self, schema: dict[str, Any], *, config: dict[str, Any] | None) -> Any:
+        """A model whose rule needs one of some fields set: a union of the model with each of
+        them required and not null."""
+        model = self._resolved(schema["schema"])
+        fast = self._fast(model, config=config)
+        if fast.get("type") != "typed-dict":
+            return self._precisely(schema, config=config)
+        fast.pop("ref", None)
+        fields = model["schema"]["fields"]
+        choices = []
+        for name in schema["function"]["function"].needs_one_of:
+            alias = fields[name].get("validation_alias", name)
+            field = fast["fields"][alias]
+            inner = field["schema"]
+            if inner.get("type") == "nullable":
+                inner = {**inner["schema"], "strict": True}
+            choices.append(
+                {
+                    **fast,
+                    "fields": {
+                        **fast["fields"],
+                        alias: {**field, "schema": inner, "required": True},
+                    },
+                }
+            )
+        return {"type": "union", "choices": choices, "mode": "left_to_right"}
 
     def _field_union(self, schema: dict[str, Any], *, config: dict[str, Any] | None) -> Any:
         choices = {tag: self._resolved(choice) for tag, choice in schema["choices"].items()}

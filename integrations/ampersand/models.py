@@ -156,22 +156,31 @@ IntegrationField = Annotated[
 FIELD_VARIANT_TAGS = frozenset({"FixedField", "MappedField"})
 
 
+def needs_one_of(*names: str, message: str) -> Any:
+    """A model rule: at least one of the fields `names` is set (not None), else `message`.
+
+    The names are kept on the rule (`needs_one_of`), so the fast contract check (contract.py)
+    checks the same rule in its schema instead of calling it.
+    """
+
+    def rule(model: ApiModel) -> ApiModel:
+        if all(getattr(model, name) is None for name in names):
+            raise ValueError(message)
+        return model
+
+    rule.needs_one_of = names  # type: ignore[attr-defined]
+    return model_validator(mode="after")(rule)
+
+
 class DefaultPeriod(ApiModel):
     """How far back a backfill goes: a number of `days` (0 = none) or the `fullHistory`."""
 
     days: int | None = Field(default=None, ge=0)
     full_history: bool | None = None
 
-    @model_validator(mode="after")
-    def _days_or_full_history(self) -> DefaultPeriod:
-        if not period_is_set(self.days, self.full_history):
-            raise ValueError("defaultPeriod needs days or fullHistory")
-        return self
-
-
-def period_is_set(days: int | None, full_history: bool | None) -> bool:
-    """A backfill period's rule: days or full history."""
-    return days is not None or full_history is not None
+    _days_or_full_history = needs_one_of(
+        "days", "full_history", message="defaultPeriod needs days or fullHistory"
+    )
 
 
 class Backfill(ApiModel):
