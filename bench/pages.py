@@ -47,15 +47,18 @@ ROTATE_SCRIPT = harness.BENCH_DIR / "rotate.lua"
 # Search terms for `search_random`: more than its rounds ask for, so none is asked twice.
 RANDOM_TERMS = 5000
 POST_SCRIPT = harness.BENCH_DIR / "post_form.lua"
+BOUNDARY = "ampdash-bench-boundary"
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
 class Page:
-    """What wrk asks for: a GET of `path`, or a POST of the form `form` (urlencoded)."""
+    """What wrk asks for: a GET of `path`, or a POST of the form `form` (encoded as the page's
+    form sends it: `form_type`)."""
 
     path: str
     form: str | None = None
+    form_type: str = "application/x-www-form-urlencoded"
     htmx: bool = False
     # A number new at every request appended to the path (a page never asked for before).
     numbered: bool = False
@@ -69,7 +72,7 @@ class Page:
     def headers(self, cookie: str) -> dict[str, str]:
         headers = {"Cookie": cookie}
         if self.form is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Content-Type"] = self.form_type
         if self.htmx:
             headers["HX-Request"] = "true"
         return headers
@@ -206,7 +209,9 @@ def run_bench(args: argparse.Namespace) -> None:
                 # The draft's own text again, so the draft the other pages show stays the same.
                 "autosave": Page(
                     f"{edit}autosave/",
-                    form=urlencode({"csrfmiddlewaretoken": csrf_token, "text": setup["draft"]}),
+                    # Multipart, as the editor's amp.yaml form sends it.
+                    form=multipart({"csrfmiddlewaretoken": csrf_token, "text": setup["draft"]}),
+                    form_type=f"multipart/form-data; boundary={BOUNDARY}",
                     htmx=True,
                     expect=("Saved to your draft",),
                 ),
@@ -240,6 +245,15 @@ def run_bench(args: argparse.Namespace) -> None:
         *("installations_page", "detail_cold", "search_random"),
     ):
         print(f"ratio {name}/hello = {medians[name] / medians['hello']:.2f}")
+
+
+def multipart(fields: dict[str, str]) -> str:
+    """`fields` as a browser sends a multipart/form-data form (boundary `BOUNDARY`)."""
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return "".join(parts) + f"--{BOUNDARY}--\r\n"
 
 
 def recorded_installations_of_large(cache_dir: Path, at_most: int) -> Path:
@@ -514,7 +528,7 @@ def wrk_median_ms(base_url: str, page: Page, cookie: str, seconds: int, scratch:
         script = ["-s", str(ROTATE_SCRIPT), url, "--", str(paths_file)]
     elif page.form is not None:
         body_file = scratch / "form-body"
-        body_file.write_text(page.form)
+        body_file.write_text(page.form, encoding="utf-8")
         script = ["-s", str(POST_SCRIPT), url, "--", str(body_file)]
     else:
         script = [url]

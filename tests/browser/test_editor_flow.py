@@ -57,7 +57,10 @@ def test_a_backfill_changed_in_the_amp_yaml_is_autosaved_previewed_and_deployed(
     # The text takes the page's width (it once sat in the forms' narrow first column).
     page_width = page.locator("main").bounding_box()["width"]
     assert text_area.bounding_box()["width"] > 0.9 * page_width
-    text_area.fill(build_manifest_yaml([content]))
+    with page.expect_request("**/edit/autosave/") as autosave:
+        text_area.fill(build_manifest_yaml([content]))
+    # Sent as multipart, so the server reads the text as typed instead of unescaping it.
+    assert autosave.value.headers["content-type"].startswith("multipart/form-data; boundary=")
 
     # Two CPUs shared by several test runs: the validator may take a while.
     expect(page.locator("#autosave-status")).to_contain_text("Saved to your draft", timeout=15_000)
