@@ -21,9 +21,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, models, router, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, Func, OuterRef, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, NullIf
 from django.tasks import task
 from django.utils import timezone
 
@@ -314,16 +313,16 @@ class IntegrationQuerySet(models.QuerySet["Integration"]):
     def with_catalog_version(self) -> IntegrationQuerySet:
         """Each annotated with the hash of its API's stored provider catalog (None for none), so
         that naming their providers (`provider_display_name`) costs no query."""
-        return self.annotate(
-            catalog_base_url=Coalesce(
-                NullIf("project__api_url", Value("")), Value(settings.AMPERSAND_API_URL)
-            ),
-            catalog_version=Subquery(
-                ProviderCatalog.objects.filter(base_url=OuterRef("catalog_base_url")).values(
-                    "content_hash"
-                )[:1]
-            ),
+        # In SQL, naming this table, as `with_role_of`: the ORM's Subquery of an OuterRef took
+        # about 0.9 ms to build, on every page of an integration.
+        catalogs, projects = ProviderCatalog._meta.db_table, Project._meta.db_table
+        version = RawSQL(  # noqa: S611 (the default URL is a parameter)
+            f'SELECT c."content_hash" FROM "{catalogs}" AS c JOIN "{projects}" AS p '  # noqa: S608 (names, not input)
+            f'ON c."base_url" = COALESCE(NULLIF(p."api_url", \'\'), %s) '
+            f'WHERE p."id" = "{Integration._meta.db_table}"."project_id" LIMIT 1',
+            (settings.AMPERSAND_API_URL,),
         )
+        return self.annotate(catalog_version=version)
 
 
 class Integration(models.Model):
