@@ -617,6 +617,10 @@ class AddReadObjectForm(forms.Form):
     destination = OneLineField("Destination", max_length=200)
     schedule = OneLineField("Schedule (cron)", max_length=200, initial="*/30 * * * *")
 
+    def __init__(self, *args: Any, destinations: list[str] | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_names(self, "destination", destinations, "Choose a destination")
+
 
 class ReadObjectForm(forms.Form):
     """A read object's settings; the validator judges the values, this form only their type."""

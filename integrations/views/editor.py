@@ -155,7 +155,8 @@ def _editor_context(
                 for index, obj in enumerate(objects)
             ]
         ),
-        "add_object_form": AddReadObjectForm(prefix="new"),
+        "add_object_form": extra.pop("add_object_form", None)
+        or AddReadObjectForm(prefix="new", destinations=destination_names(integration.project)[0]),
         "issues": issues,
         "checking": draft.pk is not None and draft.issues is None,
         "saved_at": None,
@@ -271,7 +272,9 @@ def edit_integration(request: HttpRequest, pk: int) -> HttpResponse:
 def add_read_object(request: HttpRequest, pk: int) -> HttpResponse:
     integration = get_integration_for_user(request, pk, action=Action.DEPLOY)
     draft = users_draft(integration, request.user)
-    form = AddReadObjectForm(request.POST, prefix="new")
+    form = AddReadObjectForm(
+        request.POST, prefix="new", destinations=destination_names(integration.project)[0]
+    )
     if form.is_valid() and not draft.text_follows_content():
         form.add_error(None, UNREADABLE_TEXT)
     if form.is_valid():

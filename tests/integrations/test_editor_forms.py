@@ -193,6 +193,25 @@ def test_objects_are_added_and_removed(project, editor, editor_client):
     assert len(Draft.objects.get(user=editor).content["read"]["objects"]) == count
 
 
+def test_a_new_read_object_is_given_one_of_the_projects_destinations(
+    project, editor, editor_client
+):
+    integration = reading(project)
+    count = len(integration.latest_snapshot.content["read"]["objects"])
+    page = editor_client.get(f"/integrations/{integration.pk}/edit/").content.decode()
+
+    offered = re.search(r'<select name="new-destination"[^>]*>(.*?)</select>', page, re.S)
+    assert offered, "the add form offers the destinations listed by the API"
+    assert '<option value="" selected>Choose a destination</option>' in offered.group(1)
+    assert '<option value="crmWebhook">crmWebhook</option>' in offered.group(1)
+
+    editor_client.post(
+        f"/integrations/{integration.pk}/edit/read/",
+        {"new-object_name": "ticket", "new-destination": "crmWebhook", "new-schedule": ""},
+    )
+    assert saved_object(editor, count) == {"objectName": "ticket", "destination": "crmWebhook"}
+
+
 def test_the_integration_form_offers_only_the_providers_modules(project, editor_client):
     integration = reading(project)
 
