@@ -392,6 +392,16 @@ def test_the_tab_shows_fifty_kept_installations_a_page_and_the_counts_at_ten_tho
     assert "Could not" not in html
 
 
+def test_the_counts_are_coloured_only_when_there_is_something_to_count(viewer_client, crm):
+    keep_many(crm, 1)  # one installation: unhealthy, and differing from the definition
+
+    html = without_bdi(viewer_client.get(tab_url(crm)).content.decode())
+
+    assert '<span class="badge badge-muted">0 healthy</span>' in html
+    assert '<span class="badge badge-bad">1 unhealthy</span>' in html
+    assert '<span class="badge badge-warn">1 differ from the definition</span>' in html
+
+
 def test_the_last_page_at_ten_thousand(viewer_client, many):
     html = viewer_client.get(tab_url(many, page="200"), headers=HTMX).content.decode()
 
