@@ -12,7 +12,6 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import F, OrderBy
 from django.urls import reverse
 
 from integrations.ampersand.manifest import (
@@ -46,7 +45,7 @@ from integrations.editing import (
     watch_schema_settings,
     write_object_settings,
 )
-from integrations.models import Integration, Project
+from integrations.models import Integration, Project, SearchIndex, Snapshot
 from integrations.permissions import Action, projects_where
 from integrations.presenters import field_rows
 from integrations.search import MAX_QUERY_LENGTH, normalise_query
@@ -58,20 +57,22 @@ MAX_PAGE = 100_000
 @dataclass(frozen=True)
 class SortKey:
     label: str
-    field: str
+    # In SQL, of the list's query (views/listing.py): `i` the integration, `s` its latest
+    # snapshot, `p` its project.
+    column: str
     descending_first: bool = False
     numeric: bool = False
 
 
 SORT_KEYS: dict[str, SortKey] = {
-    "name": SortKey("Name", "name"),
-    "provider": SortKey("Provider", "provider"),
-    "project": SortKey("Project", "project__name"),
-    "revision": SortKey("Revision", "latest_snapshot__revision_created_at", True),
-    "read": SortKey("Read", "latest_snapshot__read_count", True, numeric=True),
-    "write": SortKey("Write", "latest_snapshot__write_count", True, numeric=True),
-    "subscribe": SortKey("Subscribe", "latest_snapshot__subscribe_count", True, numeric=True),
-    "changed": SortKey("Last change", "latest_snapshot__taken_at", True),
+    "name": SortKey("Name", "i.name"),
+    "provider": SortKey("Provider", "i.provider"),
+    "project": SortKey("Project", "p.name"),
+    "revision": SortKey("Revision", "s.revision_created_at", True),
+    "read": SortKey("Read", "s.read_count", True, numeric=True),
+    "write": SortKey("Write", "s.write_count", True, numeric=True),
+    "subscribe": SortKey("Subscribe", "s.subscribe_count", True, numeric=True),
+    "changed": SortKey("Last change", "s.taken_at", True),
 }
 DEFAULT_SORT = "name"
 FILTER_FIELDS = ("q", "project", "provider", "state", "has_write", "has_subscribe", "has_proxy")
@@ -117,30 +118,49 @@ class IntegrationListQuery:
         filters = (self.q, self.project, self.provider, self.state)
         return any(filters) or self.has_write or self.has_subscribe or self.has_proxy
 
-    def apply(self, integrations: Any) -> Any:
-        """`integrations` (a QuerySet) narrowed by the filters and in the chosen order."""
+    def where(self) -> tuple[list[str], list[Any]]:
+        """The filters as SQL conditions on the tables of `tables`, and their parameters."""
+        conditions: list[str] = []
+        params: list[Any] = []
         if self.q:
-            integrations = integrations.matching(self.q)
-        if self.project:
-            integrations = integrations.filter(project=self.project)
-        if self.provider:
-            integrations = integrations.filter(provider=self.provider)
-        if self.state:
-            integrations = integrations.filter(state=self.state)
-        if self.has_write:
-            integrations = integrations.filter(latest_snapshot__write_count__gt=0)
-        if self.has_subscribe:
-            integrations = integrations.filter(latest_snapshot__subscribe_count__gt=0)
-        if self.has_proxy:
-            integrations = integrations.filter(latest_snapshot__has_proxy=True)
-        return integrations.order_by(*self.ordering())
+            condition, words = SearchIndex.matching("i.latest_snapshot_id", self.q)
+            conditions.append(condition)
+            params += words
+        for condition, value in (
+            ("i.project_id = %s", self.project.pk if self.project else None),
+            ("i.provider = %s", self.provider),
+            ("i.state = %s", self.state),
+        ):
+            if value:
+                conditions.append(condition)
+                params.append(value)
+        for flag, condition in (
+            (self.has_write, "s.write_count > 0"),
+            (self.has_subscribe, "s.subscribe_count > 0"),
+            (self.has_proxy, "s.has_proxy"),
+        ):
+            if flag:
+                conditions.append(condition)
+        return conditions, params
 
-    def ordering(self) -> list[OrderBy | str]:
+    def tables(self) -> str:
+        """The integrations `i`, with their latest snapshots `s` and their projects `p` where
+        the filters or the order read them."""
+        tables = [f"{Integration._meta.db_table} i"]
+        column = SORT_KEYS[self.sort.removeprefix("-")].column
+        if self.has_write or self.has_subscribe or self.has_proxy or column.startswith("s."):
+            tables.append(f"LEFT JOIN {Snapshot._meta.db_table} s ON s.id = i.latest_snapshot_id")
+        if column.startswith("p."):
+            tables.append(f"JOIN {Project._meta.db_table} p ON p.id = i.project_id")
+        return " ".join(tables)
+
+    def order_by(self) -> str:
+        """The order as SQL (see `where`): the chosen column, then name and id, which break
+        ties so that pages never overlap or skip a row."""
         key = self.sort.removeprefix("-")
-        column = F(SORT_KEYS[key].field)
-        first = column.desc(nulls_last=True) if self.sort.startswith("-") else column.asc()
-        # Name, then id, break ties so that pages never overlap or skip a row.
-        return [first, "name", "pk"] if key != "name" else [first, "pk"]
+        column = SORT_KEYS[key].column
+        first = f"{column} DESC NULLS LAST" if self.sort.startswith("-") else f"{column} ASC"
+        return f"{first}, i.name ASC, i.id ASC" if key != "name" else f"{first}, i.id ASC"
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The query parameters for this query with `changes`, defaults left out."""

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, models, router, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.tasks import task
 from django.utils import timezone
@@ -238,64 +238,6 @@ class Membership(models.Model):
 class IntegrationQuerySet(models.QuerySet["Integration"]):
     def for_user(self, user: Any) -> IntegrationQuerySet:
         return self.filter(project__in=Project.objects.for_user(user))
-
-    def matching(self, query: str) -> IntegrationQuerySet:
-        """Those whose latest snapshot's search text holds every word of `query`.
-
-        Through the trigram index (`SearchIndex`) for the snapshots it holds, plus a scan of the
-        search texts of those it does not hold yet; a scan of all texts where there is no index
-        (SQLite without FTS5, or words under three characters, which FTS5's trigrams miss).
-        The matching snapshots are one subquery written out: building it through the ORM cost
-        more than running it.
-        """
-        terms = search.search_terms(query)
-        if (
-            not terms
-            or not SearchIndex.available()
-            or (connection.vendor == "sqlite" and min(map(len, terms)) < 3)
-        ):
-            condition = search.search_condition(query, text_field="text")
-            return self.filter(
-                Exists(
-                    SnapshotSearchText.objects.filter(
-                        condition, snapshot=OuterRef("latest_snapshot")
-                    )
-                )
-            )
-        index, texts = SearchIndex.TABLE, SnapshotSearchText._meta.db_table
-        likes = " AND ".join(["text LIKE %s ESCAPE '\\'"] * len(terms))
-        patterns = [f"%{connection.ops.prep_for_like_query(term)}%" for term in terms]
-        if connection.vendor == "postgresql":
-            # pg_trgm serves the index table's LIKE, whatever the words' length. As an array
-            # rather than IN: the planner then reads the trigram index, where as IN's hashed
-            # subplan it scanned every text of a long word. OFFSET 0 finds the latest snapshots
-            # not indexed yet before their texts are read (usually none).
-            integrations = Integration._meta.db_table
-            found = RawSQL(  # noqa: S611 (the words are parameters)
-                f"ARRAY(SELECT snapshot_id FROM {index} WHERE {likes} "  # noqa: S608
-                f"UNION ALL SELECT t.snapshot_id FROM (SELECT n.latest_snapshot_id "
-                f"FROM {integrations} n WHERE NOT EXISTS (SELECT 1 FROM {index} i "
-                "WHERE i.snapshot_id = n.latest_snapshot_id) OFFSET 0) AS not_indexed "
-                f"JOIN {texts} t ON t.snapshot_id = not_indexed.latest_snapshot_id WHERE {likes})",
-                [*patterns, *patterns],
-            )
-            return self.filter(
-                Func(
-                    F("latest_snapshot_id"),
-                    found,
-                    template="(%(expressions)s)",
-                    arg_joiner=" = ANY ",
-                    output_field=models.BooleanField(),
-                )
-            )
-        found = RawSQL(  # noqa: S611 (the words are parameters)
-            f"SELECT rowid FROM {index} WHERE {index} MATCH %s "  # noqa: S608
-            # The comparison first: a text that it rules out is never scanned.
-            f"UNION ALL SELECT snapshot_id FROM {texts} "
-            f"WHERE snapshot_id > (SELECT COALESCE(MAX(rowid), 0) FROM {index}) AND {likes}",
-            [search.trigram_query(terms), *patterns],
-        )
-        return self.filter(latest_snapshot_id__in=found)
 
     def with_role_of(self, user: Any) -> IntegrationQuerySet:
         """Each annotated with `user`'s role in its project (`user_role`, None for none), so
@@ -587,6 +529,49 @@ class SearchIndex:
         return connection.vendor == "postgresql" or (
             connection.vendor == "sqlite" and _sqlite_has_trigram_fts()
         )
+
+    @classmethod
+    def matching(cls, column: str, query: str) -> tuple[str, list[str]]:
+        """SQL true where the snapshot id `column` names is of a search text holding every word
+        of `query`, and its parameters.
+
+        Through the trigram index for the snapshots it holds, plus a scan of the search texts
+        of those it does not hold yet; a scan of all texts where there is no index (SQLite
+        without FTS5, or words under three characters, which FTS5's trigrams miss). Written out:
+        the list runs it on every search, and building it through the ORM cost more than
+        running it.
+        """
+        terms = search.search_terms(query)
+        texts = SnapshotSearchText._meta.db_table
+        likes = " AND ".join(["text LIKE %s ESCAPE '\\'"] * len(terms)) or "TRUE"
+        patterns = [f"%{connection.ops.prep_for_like_query(term)}%" for term in terms]
+        if (
+            not terms
+            or not cls.available()
+            or (connection.vendor == "sqlite" and min(map(len, terms)) < 3)
+        ):
+            return f"{column} IN (SELECT snapshot_id FROM {texts} WHERE {likes})", patterns  # noqa: S608
+        if connection.vendor == "postgresql":
+            # pg_trgm serves the index table's LIKE, whatever the words' length. As an array
+            # rather than IN: the planner then reads the trigram index, where as IN's hashed
+            # subplan it scanned every text of a long word. OFFSET 0 finds the latest snapshots
+            # not indexed yet before their texts are read (usually none).
+            integrations = Integration._meta.db_table
+            sql = (
+                f"{column} = ANY(ARRAY(SELECT snapshot_id FROM {cls.TABLE} WHERE {likes} "  # noqa: S608
+                f"UNION ALL SELECT t.snapshot_id FROM (SELECT n.latest_snapshot_id "
+                f"FROM {integrations} n WHERE NOT EXISTS (SELECT 1 FROM {cls.TABLE} i "
+                "WHERE i.snapshot_id = n.latest_snapshot_id) OFFSET 0) AS not_indexed "
+                f"JOIN {texts} t ON t.snapshot_id = not_indexed.latest_snapshot_id WHERE {likes}))"
+            )
+            return sql, [*patterns, *patterns]
+        sql = (
+            f"{column} IN (SELECT rowid FROM {cls.TABLE} WHERE {cls.TABLE} MATCH %s "  # noqa: S608
+            # The comparison first: a text that it rules out is never scanned.
+            f"UNION ALL SELECT snapshot_id FROM {texts} "
+            f"WHERE snapshot_id > (SELECT COALESCE(MAX(rowid), 0) FROM {cls.TABLE}) AND {likes})"
+        )
+        return sql, [search.trigram_query(terms), *patterns]
 
     @classmethod
     def index_new(cls) -> int:

@@ -1,6 +1,7 @@
 """Search over integrations: what text a snapshot is found by, and how a query matches it.
 
-Kept free of model imports so models.py can use it; the query side only builds `Q`s.
+Kept free of model imports so models.py can use it; the SQL that matches a query is
+`SearchIndex.matching`'s.
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from typing import Any
-
-from django.db.models import Q
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -107,18 +106,6 @@ def normalise_query(query: str) -> str:
 def search_terms(query: str) -> list[str]:
     """The lowercase words of a query; an integration must match every one of them."""
     return list(dict.fromkeys(normalise_query(query).lower().split()))[:MAX_TERMS]
-
-
-def search_condition(query: str, *, text_field: str) -> Q:
-    """A filter matching rows whose lowercase `text_field` holds every term of `query`.
-
-    The column is stored lowercase, so a plain `contains` is case-insensitive without the
-    UPPER() on every row that `icontains` costs on PostgreSQL.
-    """
-    condition = Q()
-    for term in search_terms(query):
-        condition &= Q(**{f"{text_field}__contains": term})
-    return condition
 
 
 def trigram_query(terms: list[str]) -> str:

@@ -48,7 +48,14 @@ def expected(query: str) -> list[str]:
 
 
 def found(query: str) -> list[str]:
-    return sorted(Integration.objects.matching(query).values_list("name", flat=True))
+    """The names of the integrations the list's search condition matches."""
+    condition, params = SearchIndex.matching("i.latest_snapshot_id", query)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.name FROM {Integration._meta.db_table} i WHERE {condition}",  # noqa: S608
+            params,
+        )
+        return sorted(name for (name,) in cursor.fetchall())
 
 
 @pytest.fixture
