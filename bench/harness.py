@@ -53,12 +53,39 @@ def setup_django() -> None:
 
 
 def migrate(database_url: str) -> None:
+    """Make the tables of `database_url` (and, on PostgreSQL, the database itself if need be)."""
+    ensure_database(database_url)
     subprocess.run(
         [PYTHON, "manage.py", "migrate", "--no-input", "--verbosity", "0"],
         cwd=ROOT,
         env=django_env(database_url),
         check=True,
     )
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the PostgreSQL database `database_url` names if it does not exist yet, as the
+    test runner makes its own: `DATABASE_URL=postgres://.../ampdash_bench make bench` on a new
+    machine needs no createdb first. Nothing to do on SQLite, which makes its file itself."""
+    import dj_database_url
+
+    config = dj_database_url.parse(database_url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        return
+    import psycopg
+    from psycopg import sql
+
+    server = {
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as maintenance:
+        name = config["NAME"]
+        found = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if found.fetchone() is None:
+            maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def vacuum_on_postgresql(*models: type) -> None:

@@ -1,10 +1,17 @@
-"""bench/harness.py's peak RSS is the measured process's own, not its parent's."""
+"""bench/harness.py: peak RSS is the measured process's own, not its parent's; a PostgreSQL
+database named for the bench is made when missing."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+from psycopg import sql
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 REPORT_PEAK = (
@@ -30,3 +37,35 @@ def test_a_child_does_not_report_the_memory_its_parent_held():
 
     assert beside_a_large_parent < alone + 50
     del held
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="creates a PostgreSQL database: nothing on SQLite"
+)
+def test_the_bench_creates_its_postgresql_database_when_it_does_not_exist():
+    sys.path.insert(0, str(BENCH_DIR))
+    import harness
+
+    settings = connection.settings_dict
+    name = f"ampdash_bench_new_{os.getpid()}"
+    url = (
+        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@"
+        f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{name}"
+    )
+    maintenance = psycopg.connect(
+        dbname="postgres",
+        autocommit=True,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+    )
+    try:
+        harness.ensure_database(url)
+        harness.ensure_database(url)  # already there: left as it is
+
+        exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        assert exists.fetchone() == (1,)
+    finally:
+        maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        maintenance.close()
