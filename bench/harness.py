@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -68,24 +69,27 @@ def ensure_database(database_url: str) -> None:
     test runner makes its own: `DATABASE_URL=postgres://.../ampdash_bench make bench` on a new
     machine needs no createdb first. Nothing to do on SQLite, which makes its file itself."""
     import dj_database_url
+    from psycopg import sql
 
     config = dj_database_url.parse(database_url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         return
-    import psycopg
-    from psycopg import sql
-
-    server = {
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as maintenance:
+    with maintenance_connection(database_url) as maintenance:
         name = config["NAME"]
         found = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if found.fetchone() is None:
             maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def maintenance_connection(database_url: str) -> Any:
+    """A connection (autocommit) to the `postgres` database of the server `database_url` is on,
+    where databases are made and dropped."""
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(database_url)
+    server = {key.lower(): config.get(key) or None for key in ("HOST", "PORT", "USER", "PASSWORD")}
+    return psycopg.connect(dbname="postgres", autocommit=True, **server)
 
 
 def vacuum_on_postgresql(*models: type) -> None:

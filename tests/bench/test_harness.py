@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.db import connection
 from psycopg import sql
@@ -39,6 +38,8 @@ def test_a_child_does_not_report_the_memory_its_parent_held():
     del held
 
 
+# Runs in the PostgreSQL half of the suite: the SQLite half needs no PostgreSQL server, and
+# there is nothing to create on SQLite.
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="creates a PostgreSQL database: nothing on SQLite"
 )
@@ -52,14 +53,7 @@ def test_the_bench_creates_its_postgresql_database_when_it_does_not_exist():
         f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@"
         f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{name}"
     )
-    maintenance = psycopg.connect(
-        dbname="postgres",
-        autocommit=True,
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-    )
+    maintenance = harness.maintenance_connection(url)
     try:
         harness.ensure_database(url)
         harness.ensure_database(url)  # already there: left as it is
