@@ -42,6 +42,7 @@ def get_integration_for_user(
     action: Action | str = Action.VIEW,
     *,
     with_latest_snapshot: bool = True,
+    with_counts: bool = False,
 ) -> Integration:
     """The integration, if this user may see its project and take `action` in it.
 
@@ -49,7 +50,8 @@ def get_integration_for_user(
     catalog its project's API has (one query for all); its latest snapshot comes too, unless not
     `with_latest_snapshot` (then read when used), but its JSON is loaded only when used: pages
     rendered from it are cached. The catalog itself is parsed once per process
-    (`Project.catalog`).
+    (`Project.catalog`). `with_counts`: its versions and open drafts counted too
+    (`IntegrationQuerySet.with_counts`).
     """
     user = _user_of(request_or_user)
     integrations = (
@@ -57,6 +59,8 @@ def get_integration_for_user(
     )
     if with_latest_snapshot:
         integrations = integrations.select_related("latest_snapshot").defer("latest_snapshot__raw")
+    if with_counts:
+        integrations = integrations.with_counts()
     integration = get_object_or_404(integrations, pk=pk)
     integration.project.catalog_version = integration.catalog_version
     remember_role(user, integration.project, integration.user_role)

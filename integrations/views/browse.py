@@ -102,19 +102,17 @@ rendered_tabs = RenderedTabs(RENDERED_TABS_KEPT)
 
 @login_required
 def integration_detail(request: HttpRequest, pk: int, tab: str = "read") -> HttpResponse:
-    integration = get_integration_for_user(request, pk)
+    integration = get_integration_for_user(request, pk, with_counts=True)
     snapshot = integration.latest_snapshot
     cached_tab = snapshot is not None and tab in SNAPSHOT_TABS
     context: dict[str, Any] = {
         "integration": integration,
         "snapshot": snapshot,
         "tab_html": TAB_SLOT if cached_tab else "",
-        # A callable, so only the full page's header pays for the count.
-        "snapshot_count": integration.snapshots.count,
         "tab": tab,
         "tabs": TABS,
-        # Evaluated only by the full page's header.
-        "drafts": Draft.objects.of(integration),
+        # Evaluated only by the full page's header, and only when there is one.
+        "drafts": Draft.objects.of(integration) if integration.draft_count else (),
     }
     if tab == "installations" and snapshot:
         context.update(installations_context(request, integration))

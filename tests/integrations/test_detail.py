@@ -8,11 +8,13 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from integrations.ampersand.manifest import load_manifest
-from integrations.models import Integration, Project
+from integrations.models import Draft, Integration, Project
 from integrations.presenters import present_content
 from integrations.views import browse
 from tests.integrations.conftest import (
+    add_version,
     integration_json,
+    renamed,
     store_integration,
 )
 
@@ -464,14 +466,38 @@ def test_every_page_runs_a_constant_number_of_queries(
         tab_url(integration, tab) if tab else reverse("integrations:detail", args=[integration.pk])
     )
     # session, user, the integration with its project, snapshot, the user's role (for the Edit
-    # link) and the version of the provider catalog (for the provider's name), (full page) the
-    # count, the drafts with their users, and the snapshot's JSON only
-    # while its tab is not rendered yet; the installations tab reads no JSON, and its counts
-    # come with the integration (none kept: no rows query)
-    with django_assert_num_queries(5 if tab == "installations" else 6):
+    # link), the version of the provider catalog (for the provider's name) and (full page) its
+    # counts of versions and drafts (none: no drafts query), and the snapshot's JSON only while
+    # its tab is not rendered yet; the installations tab reads no JSON, and its counts come with
+    # the integration (none kept: no rows query)
+    with django_assert_num_queries(3 if tab == "installations" else 4):
         viewer_client.get(url)
     with django_assert_num_queries(3):
         viewer_client.get(url, headers=HTMX)
+
+
+def test_the_header_counts_versions_and_reads_drafts_only_when_there_are_some(
+    viewer_client, viewer, editor, project, django_assert_num_queries
+):
+    raw = integration_json("counted", **crm_content())
+    integration = store_integration(project, raw)
+    add_version(integration, renamed(raw, "Counted again"))
+    url = reverse("integrations:detail", args=[integration.pk])
+    viewer_client.get(url)  # its tab rendered once
+
+    # session, user, the integration with its counts
+    with django_assert_num_queries(3):
+        html = without_bdi(viewer_client.get(url).content.decode())
+    assert "<dt>Versions kept</dt><dd>2</dd>" in html
+    assert "has a draft" not in html
+
+    integration.refresh_from_db()
+    Draft.start(integration, editor).save()
+    # and then the drafts with their users
+    with django_assert_num_queries(4):
+        html = viewer_client.get(url).content.decode()
+    assert f"<strong>{editor.get_username()}</strong> has a draft" in html
+    assert "<dt>Versions kept</dt><dd>2</dd>" in html
 
 
 def test_a_snapshot_is_presented_once_then_served_from_the_cache(
