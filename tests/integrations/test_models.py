@@ -111,14 +111,19 @@ def test_on_postgresql_large_json_is_compressed_with_lz4(project):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL column's storage")
 @pytest.mark.parametrize(
-    "table", ["integrations_installation", "integrations_installationconfigversion"]
+    ("table", "column"),
+    [
+        ("integrations_installation", "config"),
+        ("integrations_installationconfigversion", "config"),
+        ("integrations_snapshotsearchtext", "text"),
+    ],
 )
-def test_on_postgresql_installation_configs_are_compressed_with_lz4(db, table):
+def test_on_postgresql_configs_and_search_texts_are_compressed_with_lz4(db, table, column):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT attcompression FROM pg_attribute WHERE attrelid = %s::regclass"
-            " AND attname = 'config'",
-            [table],
+            " AND attname = %s",
+            [table, column],
         )
         assert cursor.fetchone()[0] == "l"
 
