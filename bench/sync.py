@@ -369,6 +369,7 @@ def empty_project(project) -> None:
         Integration,
         SearchIndex,
         Snapshot,
+        SnapshotSearchText,
         SyncRun,
     )
 
@@ -396,6 +397,13 @@ def empty_project(project) -> None:
                 f"DELETE FROM {SearchIndex.TABLE} WHERE {key} IN ({snapshots})",  # noqa: S608
                 [project.pk],
             )
+        # Their search texts too (no database constraint would refuse to leave them): the
+        # search index task would otherwise index them again, and every earlier run's texts
+        # would slow the next run's searches.
+        cursor.execute(
+            f"DELETE FROM {SnapshotSearchText._meta.db_table} WHERE snapshot_id IN ({snapshots})",  # noqa: S608
+            [project.pk],
+        )
         cursor.execute(
             f"UPDATE {integrations} SET latest_snapshot_id = NULL WHERE project_id = %s",  # noqa: S608
             [project.pk],

@@ -494,8 +494,8 @@ class SnapshotSearchText(models.Model):
     """The words a snapshot is found by (`search.search_text` of its JSON), in a narrow table of
     their own that a search reads instead of the snapshots' large rows.
 
-    Written with the snapshot, never changed. No database constraint, so that deleting
-    snapshots in SQL (bench/sync.py) needs not know of it; the ORM's delete cascades.
+    Written with the snapshot, never changed. No database constraint: the ORM's delete
+    cascades, and deleting snapshots in SQL must delete their texts first (bench/sync.py).
     """
 
     snapshot = models.OneToOneField(
