@@ -102,7 +102,10 @@ rendered_tabs = RenderedTabs(RENDERED_TABS_KEPT)
 
 @login_required
 def integration_detail(request: HttpRequest, pk: int, tab: str = "read") -> HttpResponse:
-    integration = get_integration_for_user(request, pk, with_counts=True)
+    # A history restore (back/forward past htmx's cache) needs the whole page.
+    full_page = not request.htmx or request.htmx.history_restore_request
+    # Only the full page's header shows the counts.
+    integration = get_integration_for_user(request, pk, with_counts=full_page)
     snapshot = integration.latest_snapshot
     cached_tab = snapshot is not None and tab in SNAPSHOT_TABS
     context: dict[str, Any] = {
@@ -111,18 +114,16 @@ def integration_detail(request: HttpRequest, pk: int, tab: str = "read") -> Http
         "tab_html": TAB_SLOT if cached_tab else "",
         "tab": tab,
         "tabs": TABS,
-        # Evaluated only by the full page's header, and only when there is one.
-        "drafts": Draft.objects.of(integration) if integration.draft_count else (),
+        "drafts": Draft.objects.of(integration) if full_page and integration.draft_count else (),
     }
     if tab == "installations" and snapshot:
         context.update(installations_context(request, integration))
-    # A history restore (back/forward past htmx's cache) needs the whole page.
-    if request.htmx and not request.htmx.history_restore_request:
+    if full_page:
+        template = "integrations/detail.html"
+    else:
         template = "integrations/detail.html#tab"
         if tab == "installations" and snapshot and request.htmx.target == "installations":
             template = "integrations/_installations.html#installations"
-    else:
-        template = "integrations/detail.html"
     html = render_to_string(template, context, request)
     if cached_tab:
         head, tail = html.split(TAB_SLOT)

@@ -5,6 +5,8 @@ from urllib.parse import quote
 import pytest
 import yaml
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from integrations.ampersand.manifest import load_manifest
@@ -498,6 +500,12 @@ def test_the_header_counts_versions_and_reads_drafts_only_when_there_are_some(
         html = viewer_client.get(url).content.decode()
     assert f"<strong>{editor.get_username()}</strong> has a draft" in html
     assert "<dt>Versions kept</dt><dd>2</dd>" in html
+
+    # A tab switch has no header: it neither counts nor reads the drafts.
+    with CaptureQueriesContext(connection) as queries:
+        viewer_client.get(tab_url(integration, "read"), headers=HTMX)
+    assert len(queries) == 3
+    assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
 
 
 def test_a_snapshot_is_presented_once_then_served_from_the_cache(
