@@ -14,11 +14,10 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 
 
 def insert_rows(
@@ -29,7 +28,8 @@ def insert_rows(
     returning_pks: bool = False,
 ) -> list[Any]:
     """Insert `rows` (values in the order of `fields`, as a model instance would hold them)
-    into `model`'s table; with `returning_pks`, the new rows' primary keys, in order.
+    into `model`'s table; with `returning_pks`, the new rows' primary keys, in order (drawn
+    first by `reserve_pks`).
 
     No signal is sent and no default is filled in: every value comes from `rows`, and a
     column left out gets the database's NULL.
@@ -40,33 +40,69 @@ def insert_rows(
     opts = model._meta
     model_fields = [opts.get_field(name) for name in fields]
     rows = _adapted(connection, model_fields, rows)
-    if connection.vendor == "postgresql":
-        return _copy_rows(connection, model, model_fields, rows, returning_pks=returning_pks)
-    quote = connection.ops.quote_name
-    table = quote(opts.db_table)
-    columns = ", ".join(quote(field.column) for field in model_fields)
-    returning = f" RETURNING {quote(opts.pk.column)}" if returning_pks else ""
-    one_row = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
-    with connection.cursor() as cursor:
-        if not returning_pks:
+    with transaction.atomic(using=connection.alias, savepoint=False):
+        pks: list[Any] = []
+        if returning_pks:
+            pks = reserve_pks(model, len(rows))
+            model_fields = [opts.pk, *model_fields]
+            rows = [(pk, *row) for pk, row in zip(pks, rows, strict=True)]
+        if connection.vendor == "postgresql":
+            _copy_rows(connection, model, model_fields, rows)
+            return pks
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in model_fields)
+        one_row = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
+        with connection.cursor() as cursor:
             # One statement prepared once and run per row: cheaper for the database than
             # parsing a statement of many rows.
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES {one_row}",  # noqa: S608 (names, not input)
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES {one_row}",  # noqa: S608 (names, not input)
                 rows,
             )
-            return []
-        pks: list[Any] = []
-        batch_size = max(1, connection.ops.bulk_batch_size(model_fields, rows))
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
+        return pks
+
+
+def reserve_pks(model: type[models.Model], count: int) -> list[int]:
+    """The primary keys of the next `count` rows of `model`, drawn now, for rows inserted with
+    them later in the same transaction: e.g. an integration inserted pointing at its latest
+    snapshot before that snapshot's row is written (foreign keys are checked at commit).
+
+    PostgreSQL draws them from the table's sequence. SQLite's AUTOINCREMENT keys follow the
+    highest ever given, kept in `sqlite_sequence`: it is moved past the keys drawn, as a
+    sequence would be. That read and write is safe only inside a transaction, which holds
+    SQLite's only write lock (BEGIN IMMEDIATE) until it ends.
+    """
+    if count <= 0:
+        return []
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names, not input)
-                f"VALUES {', '.join([one_row] * len(batch))}{returning}",
-                list(chain.from_iterable(batch)),
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [opts.db_table, opts.pk.column, count],
             )
-            pks += [pk for (pk,) in cursor.fetchall()]
-    return pks
+            return [pk for (pk,) in cursor.fetchall()]
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(f"reserve_pks: no way to draw keys on {connection.vendor}")
+        if not connection.in_atomic_block:
+            raise transaction.TransactionManagementError(
+                "reserve_pks on SQLite: draw the keys in the transaction that inserts them"
+            )
+        # The highest key ever given, or in the table (should it have lost its sequence row).
+        quote = connection.ops.quote_name
+        highest_in_table = f"SELECT MAX({quote(opts.pk.column)}) FROM {quote(opts.db_table)}"  # noqa: S608 (names, not input)
+        cursor.execute(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608 (names, not input)
+            f"COALESCE(({highest_in_table}), 0))",
+            [opts.db_table],
+        )
+        (last,) = cursor.fetchone()
+        values = [last + count, opts.db_table]
+        cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", values)
+        if cursor.rowcount == 0:
+            cursor.execute("INSERT INTO sqlite_sequence (seq, name) VALUES (%s, %s)", values)
+    return list(range(last + 1, last + 1 + count))
 
 
 def update_rows(
@@ -110,32 +146,18 @@ def _copy_rows(
     model: type[models.Model],
     model_fields: list[models.Field],
     rows: Sequence[Sequence[Any]],
-    *,
-    returning_pks: bool,
-) -> list[Any]:
+) -> None:
     """PostgreSQL: `rows` sent by COPY, the fastest way in (psycopg formats them in C; a
-    statement of arrays had psycopg dump each array in Python). COPY returns nothing, so the
-    new rows' keys, when asked for, are drawn from the table's sequence first."""
-    opts = model._meta
+    statement of arrays had psycopg dump each array in Python)."""
     quote = connection.ops.quote_name
-    pks: list[Any] = []
+    columns = ", ".join(quote(field.column) for field in model_fields)
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor:
-        if returning_pks:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [opts.db_table, opts.pk.column, len(rows)],
-            )
-            pks = [pk for (pk,) in cursor.fetchall()]
-            model_fields = [opts.pk, *model_fields]
-            rows = [(pk, *row) for pk, row in zip(pks, rows, strict=True)]
-        columns = ", ".join(quote(field.column) for field in model_fields)
-        sql = f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
         # Logged like any statement (DEBUG, CaptureQueriesContext), its errors Django's own.
         logged = cursor.debug_sql(sql) if connection.queries_logged else nullcontext()
         with logged, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
-    return pks
 
 
 # PostgreSQL: the rows go as one array per column, in a statement whose text is the same

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from integrations.bulk import insert_rows, update_rows
+from integrations.bulk import insert_rows, reserve_pks, update_rows
 from integrations.models import (
     EncodedJSON,
     Integration,
@@ -30,9 +30,10 @@ from integrations.models import (
 )
 from integrations.search import search_text
 
-# Rows per INSERT: small enough for SQLite's parameter limit and for the size of one statement
-# of snapshots (their JSON is most of it).
-SNAPSHOT_BATCH_SIZE = 100
+# Snapshots per write: what the writer holds at most (their JSON is most of it). Each write is
+# a few statements whatever its size: on PostgreSQL, 100 a write made a first sync of 1,000
+# integrations 0.025 s slower than 500.
+SNAPSHOT_BATCH_SIZE = 500
 
 
 def snapshot_columns(raw: dict[str, Any]) -> dict[str, Any]:
@@ -124,29 +125,36 @@ class SnapshotWriter:
     def flush(self) -> None:
         if not self.pending:
             return
+        # The snapshots' keys first, so that a new integration is inserted pointing at its
+        # snapshot: only known integrations are updated.
+        snapshot_pks = reserve_pks(Snapshot, len(self.pending))
         new_pks = iter(
             insert_rows(
                 Integration,
-                ("project", "remote_id", "first_seen_at", *self.INTEGRATION_FIELDS),
+                (
+                    *("project", "remote_id", "first_seen_at", "latest_snapshot"),
+                    *self.INTEGRATION_FIELDS,
+                ),
                 [
-                    (self.project_id, remote_id, self.now, *row)
-                    for pk, remote_id, row, _, _ in self.pending
+                    (self.project_id, remote_id, self.now, snapshot_pk, *row)
+                    for (pk, remote_id, row, _, _), snapshot_pk in zip(
+                        self.pending, snapshot_pks, strict=True
+                    )
                     if pk is None
                 ],
                 returning_pks=True,
             )
         )
         integration_pks = [next(new_pks) if pk is None else pk for pk, *_ in self.pending]
-        snapshot_pks = insert_rows(
+        insert_rows(
             Snapshot,
-            self.SNAPSHOT_FIELDS,
+            ("id", *self.SNAPSHOT_FIELDS),
             [
-                (integration_pk, *snapshot_row)
-                for integration_pk, (*_, snapshot_row, _) in zip(
-                    integration_pks, self.pending, strict=True
+                (snapshot_pk, integration_pk, *snapshot_row)
+                for snapshot_pk, integration_pk, (*_, snapshot_row, _) in zip(
+                    snapshot_pks, integration_pks, self.pending, strict=True
                 )
             ],
-            returning_pks=True,
         )
         insert_rows(
             SnapshotSearchText,
@@ -157,10 +165,9 @@ class SnapshotWriter:
             Integration,
             ("latest_snapshot", *self.INTEGRATION_FIELDS),
             [
-                (integration_pk, snapshot_pk, *row)
-                for integration_pk, snapshot_pk, (_, _, row, _, _) in zip(
-                    integration_pks, snapshot_pks, self.pending, strict=True
-                )
+                (pk, snapshot_pk, *row)
+                for snapshot_pk, (pk, _, row, _, _) in zip(snapshot_pks, self.pending, strict=True)
+                if pk is not None
             ],
         )
         if not self.written:

@@ -4,10 +4,11 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
-from integrations.bulk import insert_rows, update_rows
+from integrations.bulk import insert_rows, reserve_pks, update_rows
 from integrations.models import EncodedJSON, Integration, Snapshot, SnapshotSearchText
 from tests.integrations.conftest import integration_json, store_integration
 
@@ -44,8 +45,7 @@ def test_inserted_rows_read_back_as_the_values_given(project):
     assert integration.latest_snapshot is None
 
 
-def test_primary_keys_come_back_in_the_order_of_the_rows_across_statements(project, monkeypatch):
-    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, rows: 3)
+def test_primary_keys_come_back_in_the_order_of_the_rows_in_one_statement(project):
     names = [f"integration {n:02}" for n in range(8)]
 
     with CaptureQueriesContext(connection) as queries:
@@ -53,10 +53,41 @@ def test_primary_keys_come_back_in_the_order_of_the_rows_across_statements(proje
             Integration, INTEGRATION_FIELDS, integration_rows(project, names), returning_pks=True
         )
 
-    # PostgreSQL takes any number of rows in one COPY (its keys drawn from the sequence first).
-    statements = 1 if connection.vendor == "postgresql" else 3
-    assert len([q for q in queries if q["sql"].startswith(("INSERT", "COPY"))]) == statements
+    # The keys drawn, then one COPY (PostgreSQL) or one statement run per row (SQLite).
+    writes = [q["sql"] for q in queries if 'INTO "integrations_integration"' in q["sql"]]
+    copies = [q["sql"] for q in queries if q["sql"].startswith('COPY "integrations_integration"')]
+    assert len(writes + copies) == 1
     assert [Integration.objects.get(pk=pk).name for pk in pks] == names
+
+
+def test_reserved_keys_follow_every_key_given_and_are_the_ones_rows_get(project):
+    [first] = insert_rows(
+        Integration, INTEGRATION_FIELDS, integration_rows(project, ["a"]), returning_pks=True
+    )
+    highest = Integration.objects.create(project=project, remote_id="id-b", name="b").pk
+    # The highest key given is not given again, even once its row is gone.
+    Integration.objects.filter(pk=highest).delete()
+
+    reserved = reserve_pks(Integration, 3)
+    after = Integration.objects.create(project=project, remote_id="id-c", name="c").pk
+
+    assert first < highest < reserved[0]
+    assert reserved == list(range(reserved[0], reserved[0] + 3))
+    assert after > reserved[-1]
+    assert reserve_pks(Integration, 0) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_are_reserved_on_sqlite_only_inside_the_transaction_that_uses_them(project):
+    if connection.vendor == "sqlite":
+        # Outside one, another writer could take them first.
+        with pytest.raises(TransactionManagementError, match="in the transaction"):
+            reserve_pks(Integration, 1)
+    else:  # a sequence gives each key once, transaction or not
+        assert len(set(reserve_pks(Integration, 2))) == 2
+    with transaction.atomic():
+        [pk] = reserve_pks(Integration, 1)
+    assert pk > 0
 
 
 def test_text_longer_than_its_column_is_cut_to_fit_on_both_databases(project):
