@@ -208,10 +208,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Counted in the default cache, so per process with the local-memory cache.
+    # Counted in the "shared" cache: by all processes together with REDIS_URL.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "integrations.api.throttles.AnonRateThrottle",
+        "integrations.api.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/minute"),
@@ -264,6 +264,23 @@ CACHES = {
     }
 }
 LIST_CACHE_MAX_PIECE_CHARS = env_int("LIST_CACHE_MAX_PIECE_CHARS", 100_000)
+# What every web process must count together (the API's throttles): in Redis at REDIS_URL
+# (e.g. redis://127.0.0.1:6379/0) when it is set; otherwise in this process's memory, which is
+# right for one process (runserver) but lets each gunicorn worker count on its own.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ampdash",
+        # An unreachable Redis must not hold a request up (the throttles then let it through).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+else:
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "shared",
+    }
 
 LOGGING = {
     "version": 1,

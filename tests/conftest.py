@@ -36,13 +36,25 @@ def pytest_report_header(config) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Cache keys hold database ids, which a rolled-back test hands out again."""
-    from django.core.cache import cache
+def _fresh_cache(settings):
+    """Cache keys hold database ids, which a rolled-back test hands out again; the throttles'
+    counts are each test's own. With REDIS_URL set, the suite still counts in its own memory:
+    that Redis is not emptied, it may not be the suite's."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
 
-    cache.clear()
+    if not isinstance(caches["shared"], LocMemCache):
+        settings.CACHES = {**settings.CACHES, "shared": {"BACKEND": LOCMEM, "LOCATION": "shared"}}
+    # Held, not looked up again: a test may point "shared" at a Redis meanwhile.
+    in_memory = [caches["default"], caches["shared"]]
+    for each in in_memory:
+        each.clear()
     yield
-    cache.clear()
+    for each in in_memory:
+        each.clear()
+
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import random
+
 import pytest
+import redis
+from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
+
+from tests.dashboard.test_settings import manage
 
 
 @pytest.fixture
@@ -49,3 +56,62 @@ def test_the_action_rate_counts_sync_and_deploy_posts_only(editor_client, projec
 def test_the_default_rates_are_generous(settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert rates == {"anon": "120/minute", "user": "1200/minute", "api-actions": "60/minute"}
+
+
+# What one process counts another sees: the counts live in Redis when REDIS_URL is set. The
+# Redis these machines run (started by .ci/run when down), a database of its own for tests.
+REDIS_URL = "redis://127.0.0.1:6379/15"
+COUNT_ONE_REQUEST = (
+    "from rest_framework.request import Request\n"
+    "from rest_framework.test import APIRequestFactory\n"
+    "from integrations.api.throttles import AnonRateThrottle\n"
+    "request = Request(APIRequestFactory().get('/api/', REMOTE_ADDR='{address}'))\n"
+    "print('allowed' if AnonRateThrottle().allow_request(request, None) else 'refused')\n"
+)
+
+
+def shared_redis(settings, url: str) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "ampdash",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+
+
+def test_a_request_counted_by_another_process_counts_here_through_redis(db, settings, rates):
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"no Redis at {REDIS_URL} ({error}): start it (.ci/run does when it is down)")
+    address = f"10.{os.getpid() % 250}.{random.randrange(250)}.{random.randrange(250)}"
+    other_process = manage(
+        "shell", "-c", COUNT_ONE_REQUEST.format(address=address), REDIS_URL=REDIS_URL
+    )
+    assert other_process.returncode == 0, other_process.stderr
+    assert other_process.stdout.strip().endswith("allowed")
+
+    shared_redis(settings, REDIS_URL)
+    rates("anon", "1/minute")
+    try:
+        # The one request a minute this address may make was made by the other process.
+        assert APIClient(REMOTE_ADDR=address).get("/api/").status_code == 429
+        assert APIClient(REMOTE_ADDR="10.255.0.1").get("/api/").status_code == 200
+    finally:
+        addresses = (address, "10.255.0.1")
+        caches["shared"].delete_many(
+            [f"throttle_{scope}_{ip}" for scope in ("anon", "user") for ip in addresses]
+        )
+
+
+def test_an_unreachable_redis_lets_requests_through_and_says_so(db, settings, rates, caplog):
+    shared_redis(settings, "redis://127.0.0.1:1/0")  # nothing listens there
+    rates("anon", "1/minute")
+
+    answers = [APIClient().get("/api/").status_code for _ in range(2)]
+
+    assert answers == [200, 200]
+    assert "API throttle not counted: the shared cache failed" in caplog.text
