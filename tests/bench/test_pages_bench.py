@@ -64,3 +64,12 @@ def test_the_csrf_token_is_read_from_a_form_as_django_writes_it():
     html = '<form><input type="hidden" name="csrfmiddlewaretoken" value="abc123XYZ"></form>'
 
     assert pages.CSRF_FIELD.search(html)[1] == "abc123XYZ"
+
+
+def test_the_bench_project_holds_one_integration_per_name_the_last_keeping_its_own():
+    items = [{"name": "crm"}, {"name": "erp"}, {"name": "crm"}, {"name": "editor"}]
+
+    named = [item["name"] for item in pages.one_per_name(items)]
+
+    assert named == ["crm-0", "erp", "crm", "editor"]
+    assert len(set(named)) == len(named)
