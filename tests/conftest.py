@@ -35,6 +35,9 @@ def pytest_report_header(config) -> str:
     return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} ({database['NAME']})"
 
 
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """Cache keys hold database ids, which a rolled-back test hands out again; the throttles'
@@ -52,9 +55,6 @@ def _fresh_cache(settings):
     yield
     for each in in_memory:
         each.clear()
-
-
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 
 
 @pytest.fixture(autouse=True)
