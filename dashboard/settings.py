@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -268,14 +269,20 @@ LIST_CACHE_MAX_PIECE_CHARS = env_int("LIST_CACHE_MAX_PIECE_CHARS", 100_000)
 # (e.g. redis://127.0.0.1:6379/0) when it is set; otherwise in this process's memory, which is
 # right for one process (runserver) but lets each gunicorn worker count on its own.
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES["shared"] = {
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    return {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": url,
         "KEY_PREFIX": "ampdash",
         # An unreachable Redis must not hold a request up (the throttles then let it through).
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+
+
+if REDIS_URL:
+    CACHES["shared"] = redis_cache(REDIS_URL)
 else:
     CACHES["shared"] = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

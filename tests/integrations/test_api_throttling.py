@@ -11,6 +11,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+from dashboard.settings import redis_cache
 from tests.dashboard.test_settings import manage
 
 
@@ -71,20 +72,13 @@ COUNT_ONE_REQUEST = (
 
 
 def shared_redis(settings, url: str) -> None:
-    settings.CACHES = {
-        **settings.CACHES,
-        "shared": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "ampdash",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        },
-    }
+    settings.CACHES = {**settings.CACHES, "shared": redis_cache(url)}
 
 
 def test_a_request_counted_by_another_process_counts_here_through_redis(db, settings, rates):
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1) as probe:
+            probe.ping()
     except redis.RedisError as error:
         pytest.fail(f"no Redis at {REDIS_URL} ({error}): start it (.ci/run does when it is down)")
     address = f"10.{os.getpid() % 250}.{random.randrange(250)}.{random.randrange(250)}"
