@@ -367,7 +367,6 @@ def empty_project(project) -> None:
         Installation,
         InstallationConfigVersion,
         Integration,
-        SearchIndex,
         Snapshot,
         SnapshotSearchText,
         SyncRun,
@@ -394,15 +393,10 @@ def empty_project(project) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in dependents:
             cursor.execute(statement, [project.pk])
-        if SearchIndex.available():  # no page may scan the texts of snapshots deleted here
-            key = "snapshot_id" if connection.vendor == "postgresql" else "rowid"
-            cursor.execute(
-                f"DELETE FROM {SearchIndex.TABLE} WHERE {key} IN ({snapshots})",  # noqa: S608
-                [project.pk],
-            )
-        # Their search texts too (no database constraint would refuse to leave them): the
-        # search index task would otherwise index them again, and every earlier run's texts
-        # would slow the next run's searches.
+        # Their search texts too (no database constraint would refuse to leave them), which
+        # takes them out of the search index (a trigger, migration 0022): the search index
+        # task would otherwise index them again, and every earlier run's texts would slow the
+        # next run's searches.
         cursor.execute(
             f"DELETE FROM {SnapshotSearchText._meta.db_table} WHERE snapshot_id IN ({snapshots})",  # noqa: S608
             [project.pk],

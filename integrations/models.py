@@ -496,6 +496,7 @@ class SnapshotSearchText(models.Model):
 
     Written with the snapshot, never changed. No database constraint: the ORM's delete
     cascades, and deleting snapshots in SQL must delete their texts first (bench/sync.py).
+    Deleting a text takes it out of the search index too (a trigger, migration 0022).
     """
 
     snapshot = models.OneToOneField(

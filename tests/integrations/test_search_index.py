@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import Integration, SearchIndex, Snapshot
 from integrations.search import search_terms
-from tests.integrations.conftest import integration_json, run_worker, store_integration
+from tests.integrations.conftest import (
+    add_version,
+    integration_json,
+    renamed,
+    run_worker,
+    store_integration,
+)
 from tests.integrations.test_listing import read_objects, sync_answering
 
 NAMES = [
@@ -136,3 +144,96 @@ def test_a_resync_without_changes_queues_no_indexing(transactional_db, project):
 
     assert not any("django_tasks_database" in query["sql"] for query in queries)
     assert Snapshot.objects.count() == 1
+
+
+needs_index = pytest.mark.skipif(
+    not SearchIndex.available(), reason="this SQLite has no FTS5 trigram tokenizer"
+)
+# Loaded by name: a module whose name starts with a digit cannot be imported by statement.
+index_migration = importlib.import_module(
+    "integrations.migrations.0022_search_index_follows_deleted_texts"
+)
+
+
+def indexed_snapshot_ids() -> list[int]:
+    key = "snapshot_id" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key} FROM {SearchIndex.TABLE} ORDER BY 1")  # noqa: S608
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def snapshot_ids() -> list[int]:
+    return sorted(Snapshot.objects.values_list("pk", flat=True))
+
+
+def check_index_integrity() -> None:
+    """On SQLite, FTS5's own check, and its count of the rows it holds (the first varint of its
+    "averages" record, which a 'delete' of a row it never held would lower) against them."""
+    if connection.vendor != "sqlite":
+        return
+    table = SearchIndex.TABLE
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")  # noqa: S608
+        cursor.execute(f"SELECT block FROM {table}_data WHERE id = 1")  # noqa: S608
+        (averages,) = cursor.fetchone()
+    counted = 0
+    for byte in averages:  # SQLite's varint: 7 bits a byte, the high bit for "more"
+        counted = counted << 7 | byte & 0x7F
+        if byte < 0x80:
+            break
+    assert counted == len(indexed_snapshot_ids())
+
+
+def versions(project, count: int) -> list[Snapshot]:
+    """An integration stored in `count` versions, its account object renamed in each."""
+    raw = integration_json("versioned", read=read_objects("account"))
+    integration = store_integration(project, raw)
+    snapshots = [integration.latest_snapshot]
+    for number in range(1, count):
+        raw = renamed(raw, f"account version {number}")
+        snapshots.append(add_version(integration, raw))
+    return snapshots
+
+
+@needs_index
+def test_deleting_snapshots_takes_them_out_of_the_search_index(project, named):
+    first, second, _ = versions(project, 3)
+    SearchIndex.index_new()
+
+    Snapshot.objects.filter(pk__in=[first.pk, second.pk]).delete()
+
+    assert indexed_snapshot_ids() == snapshot_ids()
+    check_index_integrity()
+    assert found("account") == ["Account-Sync", "versioned"]
+    assert SearchIndex.index_new() == 0
+
+
+@needs_index
+def test_deleting_a_snapshot_not_indexed_yet_leaves_the_index_whole(project, named):
+    SearchIndex.index_new()
+    _, second, _ = versions(project, 3)
+
+    Snapshot.objects.filter(pk=second.pk).delete()
+
+    check_index_integrity()
+    assert SearchIndex.index_new() == 2
+    assert indexed_snapshot_ids() == snapshot_ids()
+    assert found("account") == ["Account-Sync", "versioned"]
+
+
+@needs_index
+def test_the_migration_removes_entries_left_by_earlier_deletes(named):
+    SearchIndex.index_new()
+    gone = max(snapshot_ids()) + 1000
+    key = "snapshot_id" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SearchIndex.TABLE} ({key}, text) VALUES (%s, 'account of a deleted')",  # noqa: S608
+            [gone],
+        )
+
+    index_migration.remove_orphan_entries(connection)
+
+    assert indexed_snapshot_ids() == snapshot_ids()
+    check_index_integrity()
+    assert found("account") == ["Account-Sync"]
