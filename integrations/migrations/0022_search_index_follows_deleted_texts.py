@@ -1,11 +1,11 @@
 """The search index loses a snapshot's entry when its search text is deleted, in the database.
 
-Deleting a project or an integration (the admin, the ORM's cascade) deletes its snapshots' search
-texts, and an SQL delete must delete them too (see `SnapshotSearchText`); their entries in the
-index table that `SearchIndex.index_new()` fills stayed behind, found by searches and skipped.
-A trigger on the texts now deletes each entry with its text:
+Deleting snapshots deletes their search texts (the ORM's delete cascades; SQL must delete them
+first, as bench/sync.py does: see `SnapshotSearchText`), but their entries in the index table
+that `SearchIndex.index_new()` fills stayed behind, found by searches and then skipped. A
+trigger on the texts now deletes each entry with its text:
 - SQLite: FTS5's 'delete' command, which a contentless table needs with the text it indexed,
-  and only for a text it holds (the index is corrupted otherwise);
+  and only for a text it holds (otherwise FTS5's own count of its rows goes wrong);
 - PostgreSQL: one DELETE per statement, of the rows it deleted (a transition table); a
   TRUNCATE of the texts empties the index.
 Entries left by earlier deletes are removed here (on SQLite, by indexing again what is there).
