@@ -111,3 +111,21 @@ def test_a_name_holding_a_script_shows_as_text_and_runs_nothing(
     expect(page.locator("#results")).to_contain_text("matching “<script>”")
     assert dialogs == []
     assert console_errors == []
+
+
+def test_a_name_breaks_at_its_hyphens_not_inside_a_word(
+    logged_in_page, live_server, integrations, console_errors
+):
+    name = "attio-deal-writeback"
+    # A long display name beside it, which the table would rather give the width to.
+    display_name = "Attio deal write-back: every stage change and owner note since the deal opened"
+    store_integration(integrations, integration_json(name, displayName=display_name))
+    page = logged_in_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/integrations/")
+
+    lines = page.get_by_role("link", name=name).evaluate("link => link.getClientRects().length")
+
+    # One line box per piece at most: "attio-", "deal-", "writeback" (it once read "writebac", "k").
+    assert lines <= len(name.split("-"))
+    assert console_errors == []
