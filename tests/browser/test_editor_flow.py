@@ -220,6 +220,33 @@ def add_write_objects(page, live_server, project, names):
     return section
 
 
+def test_the_days_of_a_backfill_show_only_beside_the_last_n_days(
+    logged_in_page, live_server, project, console_errors
+):
+    page = logged_in_page
+    integration = reading(project)
+    page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/")
+    page.locator("#read-0 > summary").click()
+    card = page.locator("#read-0")
+    days = card.get_by_label("Days to backfill")
+
+    card.get_by_label("The last N days").check()
+    days.fill("45")
+    expect(card.locator("#read-0-status")).to_contain_text("Saved at", timeout=15_000)
+    with page.expect_response(lambda answer: answer.request.method == "POST", timeout=15_000):
+        card.get_by_label("Full history").check()
+
+    expect(days).to_be_hidden()
+    backfill = Draft.objects.get().content["read"]["objects"][0]["backfill"]
+    assert backfill == {"defaultPeriod": {"fullHistory": True}}
+    card.get_by_label("None: only new changes").check()
+    expect(days).to_be_hidden()
+    card.get_by_label("The last N days").check()
+    expect(days).to_be_visible()
+    expect(days).to_have_value("45")  # what was typed, back with its choice
+    assert console_errors == []
+
+
 def test_a_write_object_is_added_saved_as_typed_and_enter_never_presses_remove(
     logged_in_page, live_server, project, console_errors
 ):
