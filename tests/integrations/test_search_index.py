@@ -185,7 +185,7 @@ def check_index_integrity() -> None:
 
 
 def versions(project, count: int) -> list[Snapshot]:
-    """An integration stored in `count` versions, its account object renamed in each."""
+    """An integration stored in `count` versions, its display name changed in each."""
     raw = integration_json("versioned", read=read_objects("account"))
     integration = store_integration(project, raw)
     snapshots = [integration.latest_snapshot]
