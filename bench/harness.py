@@ -142,10 +142,12 @@ def recorded(path: Path, step: list[str]) -> Path:
 
 
 @contextmanager
-def static_server(body_file: Path, route: str) -> Iterator[str]:
-    """Serve `body_file` as JSON at `route` from another process; yields the base URL."""
+def static_server(bodies: Mapping[str, Path]) -> Iterator[str]:
+    """Serve each file of `bodies` as JSON at its route from another process; yields the base
+    URL."""
+    pairs = [arg for route, body_file in bodies.items() for arg in (route, str(body_file))]
     process = subprocess.Popen(
-        [PYTHON, str(BENCH_DIR / "static_server.py"), str(body_file), route],
+        [PYTHON, str(BENCH_DIR / "static_server.py"), *pairs],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -32,6 +32,7 @@ from sync import (
     installations_integration_file,
     recorded_answer,
     recorded_installations,
+    recorded_providers,
     seed_emulator,
 )
 
@@ -107,6 +108,7 @@ def main() -> None:
     parser.add_argument("--installations-body", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--installations-integration", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--editor-installations", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--providers", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20 or not 1 <= args.seconds <= 60:
@@ -119,6 +121,7 @@ def main() -> None:
                     installations=args.installations_body,
                     installations_integration=args.installations_integration,
                     editor_installations=args.editor_installations,
+                    providers=args.providers,
                 )
             )
         )
@@ -171,6 +174,7 @@ def run_bench(args: argparse.Namespace) -> None:
                 *("--installations-body", str(installations_body)),
                 *("--installations-integration", str(many_installations_integration)),
                 *("--editor-installations", str(editor_installations)),
+                *("--providers", str(recorded_providers(args.cache_dir))),
             ],
             env,
         )
@@ -292,6 +296,7 @@ def populate(
     installations: Path,
     installations_integration: Path,
     editor_installations: Path,
+    providers: Path,
 ) -> dict[str, object]:
     """Store the recorded integrations through the real sync, make a logged-in session of an
     editor, and that editor's draft of the largest integration (a backfill changed, a field
@@ -330,10 +335,18 @@ def populate(
     [many_installations_item] = orjson.loads(installations_integration.read_bytes())
     many_installations_item["name"] = "bench-many-installations"
     items.append(many_installations_item)
-    answer = orjson.dumps(one_per_name(items))
+    # What the sync asks for, by the last segment of the path: its integrations, the
+    # installations (kept below) and the provider catalog.
+    answers = {
+        "integrations": orjson.dumps(one_per_name(items)),
+        "installations": b"[]",
+        "providers": providers.read_bytes(),
+    }
     transport = httpx.MockTransport(
         lambda request: httpx.Response(
-            200, content=answer, headers={"content-type": "application/json"}
+            200,
+            content=answers[request.url.path.rsplit("/", 1)[-1]],
+            headers={"content-type": "application/json"},
         )
     )
     project, _ = Project.objects.update_or_create(

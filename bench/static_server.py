@@ -1,8 +1,8 @@
-"""Serve one recorded JSON body on loopback: `static_server.py FILE ROUTE`.
+"""Serve recorded JSON bodies on loopback: `static_server.py ROUTE FILE [ROUTE FILE ...]`.
 
-Prints the port it listens on, then answers GET ROUTE with the file's bytes (404 elsewhere)
-until its standard input closes (so it ends with the process that started it). It does no
-work per request beyond writing those bytes.
+Prints the port it listens on, then answers a GET of each ROUTE with its FILE's bytes (404
+elsewhere) until its standard input closes (so it ends with the process that started it). It
+does no work per request beyond writing those bytes.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
-def serve(body: bytes, route: str) -> None:
+def serve(bodies: dict[str, bytes]) -> None:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            if self.path.split("?", 1)[0] != route:
+            body = bodies.get(self.path.split("?", 1)[0])
+            if body is None:
                 self.send_error(404)
                 return
             self.send_response(200)
@@ -41,4 +42,12 @@ def serve(body: bytes, route: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]).read_bytes(), sys.argv[2])
+    pairs = sys.argv[1:]
+    if not pairs or len(pairs) % 2:
+        raise SystemExit(__doc__.splitlines()[0])
+    serve(
+        {
+            route: Path(file).read_bytes()
+            for route, file in zip(pairs[::2], pairs[1::2], strict=True)
+        }
+    )

@@ -20,6 +20,7 @@ PROJECT = "bench"
 API_KEY = "bench-key"
 ROUTE = f"/v1/projects/{PROJECT}/integrations"
 INSTALLATIONS_ROUTE = f"/v1/projects/{PROJECT}/installations"
+PROVIDERS_ROUTE = "/v1/providers"
 # The project of many installations: one integration (the data set's objects and fields).
 INSTALLATIONS_PROJECT = "bench-installations"
 
@@ -41,7 +42,13 @@ def main() -> None:
     # Internal: the steps that run in processes of their own.
     parser.add_argument(
         "--step",
-        choices=["record", "sync", "record-installations", "sync-installations"],
+        choices=[
+            "record",
+            "record-providers",
+            "sync",
+            "record-installations",
+            "sync-installations",
+        ],
         help=argparse.SUPPRESS,
     )
     parser.add_argument("--integration-body", type=Path, help=argparse.SUPPRESS)
@@ -54,6 +61,10 @@ def main() -> None:
 
     if args.step == "record":
         record(args.out, args)
+    elif args.step == "record-providers":
+        harness.setup_django()
+        args.out.write_bytes(emulator_get(PROVIDERS_ROUTE))
+        print("{}")
     elif args.step == "sync":
         print(json.dumps(measure_sync(args.url, runs=args.runs, expect=args.expect)))
     elif args.step == "record-installations":
@@ -73,7 +84,16 @@ def run_bench(args: argparse.Namespace) -> None:
     with harness.scratch_dir() as scratch:
         database_url = os.environ.get("DATABASE_URL") or harness.sqlite_url(scratch / "bench.db")
         harness.migrate(database_url)
-        with harness.static_server(body_file, ROUTE) as server:
+        # Everything a sync asks for: its integrations, the project's installations (none:
+        # their own figures follow) and the provider catalog, as the emulator answers them.
+        no_installations = scratch / "installations.json"
+        no_installations.write_text("[]")
+        bodies = {
+            ROUTE: body_file,
+            INSTALLATIONS_ROUTE: no_installations,
+            PROVIDERS_ROUTE: recorded_providers(args.cache_dir),
+        }
+        with harness.static_server(bodies) as server:
             base_url = f"{server}/v1"
             raw = measure_raw_fetch(base_url, runs=args.runs)
             raw_reused = measure_raw_fetch_reused_client(base_url, runs=args.runs)
@@ -109,7 +129,7 @@ def run_installations_bench(args: argparse.Namespace) -> None:
     with harness.scratch_dir() as scratch:
         database_url = os.environ.get("DATABASE_URL") or harness.sqlite_url(scratch / "bench.db")
         harness.migrate(database_url)
-        with harness.static_server(installations_file, INSTALLATIONS_ROUTE) as server:
+        with harness.static_server({INSTALLATIONS_ROUTE: installations_file}) as server:
             base_url = f"{server}/v1"
             raw = measure_raw_fetch(base_url, runs=args.runs, path="installations")
             figures = harness.run_json(
@@ -187,6 +207,13 @@ def recorded_answer(args: argparse.Namespace) -> Path:
             *("--integrations", str(args.integrations), "--objects", str(args.objects)),
             *("--fields", str(args.fields), "--seed", str(args.seed)),
         ],
+    )
+
+
+def recorded_providers(cache_dir: Path) -> Path:
+    """The emulator's listProviders body (its provider catalog), recorded once."""
+    return harness.recorded(
+        cache_dir / "list-providers.json", [__file__, "--step", "record-providers"]
     )
 
 

@@ -56,3 +56,7 @@ def test_sync_bench_prints_ratios_and_peak_rss_for_a_tiny_project(tmp_path):
     [peak_rss] = [line for line in lines if line.startswith("peak_rss sync = ")]
     assert int(peak_rss.split()[-2]) > 0
     assert list((tmp_path / "cache").glob("list-integrations-i5-o2-f3-s1.json"))
+    # The timed sync got all it asks for (the provider catalog, the project's installations),
+    # as from the API: nothing failed and was only logged.
+    assert (tmp_path / "cache" / "list-providers.json").stat().st_size > 1000
+    assert "WARNING" not in done.stderr, done.stderr
