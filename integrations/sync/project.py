@@ -19,6 +19,7 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
+from integrations.bulk import analyze_if_grown
 from integrations.installations import sync_installations
 from integrations.models import (
     Integration,
@@ -108,6 +109,8 @@ def run_sync(run: SyncRun, *, client: AmpersandClient | None = None) -> SyncRun:
         finish_failed(run, title="Could not store the integrations", error=error)
         raise
     if run.status != SyncRun.Status.FAILED:
+        # What follows joins the integrations to their latest snapshots, as the next sync does.
+        analyze_if_grown(run.new + run.changed, Snapshot, Integration)
         sync_installations(run.project, client=client)
         refresh_catalog(project=run.project, client=client)
     return run
