@@ -28,6 +28,7 @@ import harness
 from sync import (
     API_KEY,
     ROUTE,
+    answering_client,
     emulator_get,
     installations_integration_file,
     recorded_answer,
@@ -304,7 +305,6 @@ def populate(
     `editor_installations` of the largest (a listInstallations body, for the preview's blast
     radius) are kept as the sync and "refresh now" keep them."""
     harness.setup_django()
-    import httpx
     import orjson
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
@@ -315,7 +315,6 @@ def populate(
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
 
-    from integrations.ampersand import AmpersandClient
     from integrations.ampersand.client import listed_installations
     from integrations.diff import diff_contents
     from integrations.installations import store_installations
@@ -337,17 +336,12 @@ def populate(
     items.append(many_installations_item)
     # What the sync asks for, by the last segment of the path: its integrations, the
     # installations (kept below) and the provider catalog.
-    answers = {
-        "integrations": orjson.dumps(one_per_name(items)),
-        "installations": b"[]",
-        "providers": providers.read_bytes(),
-    }
-    transport = httpx.MockTransport(
-        lambda request: httpx.Response(
-            200,
-            content=answers[request.url.path.rsplit("/", 1)[-1]],
-            headers={"content-type": "application/json"},
-        )
+    client = answering_client(
+        {
+            "integrations": orjson.dumps(one_per_name(items)),
+            "installations": b"[]",
+            "providers": providers.read_bytes(),
+        }
     )
     project, _ = Project.objects.update_or_create(
         # Nothing listens on port 9: the pages measured ask the API nothing.
@@ -356,9 +350,6 @@ def populate(
     )
     project.set_api_key(API_KEY)
     project.save()
-    client = AmpersandClient(
-        base_url="http://bench.invalid/v1", api_key="-", project=PROJECT, transport=transport
-    )
     run = sync_project(project=project, client=client)
     if run.status != "succeeded":
         raise SystemExit(f"populating failed: {run.error_title} {run.error_detail}")

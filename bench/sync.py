@@ -210,6 +210,25 @@ def recorded_answer(args: argparse.Namespace) -> Path:
     )
 
 
+def answering_client(answers: dict[str, bytes]):
+    """An API client answered from memory: each request gets `answers` of its path's last
+    segment (e.g. "integrations"), as JSON, with no socket."""
+    import httpx
+
+    from integrations.ampersand import AmpersandClient
+
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(
+            200,
+            content=answers[request.url.path.rsplit("/", 1)[-1]],
+            headers={"content-type": "application/json"},
+        )
+    )
+    return AmpersandClient(
+        base_url="http://bench.invalid/v1", api_key="-", project=PROJECT, transport=transport
+    )
+
+
 def recorded_providers(cache_dir: Path) -> Path:
     """The emulator's listProviders body (its provider catalog), recorded once."""
     return harness.recorded(
@@ -322,9 +341,6 @@ def measure_installations_sync(
     """sync_installations into empty tables, then with nothing changed; the integration is
     stored first (untimed) from its recorded listIntegrations body."""
     harness.setup_django()
-    import httpx
-
-    from integrations.ampersand import AmpersandClient
     from integrations.installations import sync_installations
     from integrations.models import Installation, InstallationConfigVersion, Project
     from integrations.services import client_for
@@ -335,16 +351,8 @@ def measure_installations_sync(
     )
     project.set_api_key(API_KEY)
     project.save()
-    answers = {"integrations": integration_body.read_bytes(), "installations": b"[]"}
-    transport = httpx.MockTransport(
-        lambda request: httpx.Response(
-            200,
-            content=answers.get(request.url.path.rsplit("/", 1)[-1], b"{}"),
-            headers={"content-type": "application/json"},
-        )
-    )
-    stored = AmpersandClient(
-        base_url="http://bench.invalid/v1", api_key="-", project=PROJECT, transport=transport
+    stored = answering_client(
+        {"integrations": integration_body.read_bytes(), "installations": b"[]", "providers": b"{}"}
     )
     if sync_project(project=project, client=stored).status != "succeeded":
         raise SystemExit("could not store the installations' integration")
