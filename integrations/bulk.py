@@ -148,14 +148,22 @@ def _copy_rows(
     rows: Sequence[Sequence[Any]],
 ) -> None:
     """PostgreSQL: `rows` sent by COPY, the fastest way in (psycopg formats them in C; a
-    statement of arrays had psycopg dump each array in Python)."""
+    statement of arrays had psycopg dump each array in Python).
+
+    In COPY's binary format: each value goes as its bytes, where the text format escapes every
+    backslash and line break of a snapshot's JSON and the server reads them back (for a first
+    sync's 14 MB, 66 ms against 32 ms in one run).
+    """
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in model_fields)
-    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+    # Binary values are not cast by the server: each is dumped as its column's own type.
+    types = [field.cast_db_type(connection).partition("(")[0] for field in model_fields]
     with connection.cursor() as cursor:
         # Logged like any statement (DEBUG, CaptureQueriesContext), its errors Django's own.
         logged = cursor.debug_sql(sql) if connection.queries_logged else nullcontext()
         with logged, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
 
