@@ -50,6 +50,24 @@ def test_debug_accepts_only_clear_booleans():
     assert "DJANGO_DEBUG must be 0 or 1" in result.stderr
 
 
+def test_an_empty_database_url_means_the_default_sqlite_database():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.db import connection; print(connection.vendor)",
+        DATABASE_URL="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "sqlite"
+
+
+def test_a_database_url_of_no_known_database_is_refused_by_name():
+    result = manage("check", DATABASE_URL="mongodb://127.0.0.1/ampdash")
+    assert result.returncode != 0
+    assert "DATABASE_URL is not a database URL: Scheme 'mongodb://' is unknown" in result.stderr
+
+
 ROUTES_EMULATOR = (
     "from django.urls import Resolver404, resolve\n"
     "try:\n"
