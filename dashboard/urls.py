@@ -31,3 +31,7 @@ if settings.AMPERSAND_EMULATOR_ROUTED:
     # Development and tests only; each emulator view also answers 404 unless
     # settings.AMPERSAND_EMULATOR is on.
     urlpatterns.append(path("emulator/v1/", include("emulator.urls")))
+
+handler400 = "integrations.api.errors.bad_request"
+handler404 = "integrations.api.errors.not_found"
+handler500 = "integrations.api.errors.server_error"
