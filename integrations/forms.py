@@ -639,7 +639,7 @@ class AddReadObjectForm(forms.Form):
 
     def __init__(self, *args: Any, destinations: list[str] | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        offer_names(self, "destination", destinations, "Choose a destination")
+        offer_names(self, "destination", destinations, "Choose one")
 
 
 class ReadObjectForm(forms.Form):
@@ -655,8 +655,9 @@ class ReadObjectForm(forms.Form):
     delivery_mode = forms.ChoiceField(
         required=False,
         label="Delivery",
+        help_text="Default: automatic.",
         choices=[
-            ("", "Automatic (the default)"),
+            ("", "Default"),
             ("auto", "Automatic"),
             ("onRequest", "On request"),
         ],
@@ -683,7 +684,7 @@ class ReadObjectForm(forms.Form):
 
     def __init__(self, *args: Any, destinations: list[str] | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        offer_names(self, "destination", destinations, "Choose a destination")
+        offer_names(self, "destination", destinations, "Choose one")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -1167,7 +1168,7 @@ class SubscribeNamesForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        offer_names(self, "destination", destinations, "Choose a destination")
+        offer_names(self, "destination", destinations, "Choose one")
         offer_names(self, "object_name", object_names, "Choose a read object")
 
 
@@ -1231,7 +1232,7 @@ class WatchSchemaForm(forms.Form):
 
     def __init__(self, *args: Any, destinations: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        offer_names(self, "destination", destinations, "Choose a destination")
+        offer_names(self, "destination", destinations, "Choose one")
 
 
 def _errors(form: forms.Form, name: str | None = None) -> list[str]:

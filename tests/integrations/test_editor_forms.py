@@ -202,7 +202,7 @@ def test_a_new_read_object_is_given_one_of_the_projects_destinations(
 
     offered = re.search(r'<select name="new-destination"[^>]*>(.*?)</select>', page, re.S)
     assert offered, "the add form offers the destinations listed by the API"
-    assert '<option value="" selected>Choose a destination</option>' in offered.group(1)
+    assert '<option value="" selected>Choose one</option>' in offered.group(1)
     assert '<option value="crmWebhook">crmWebhook</option>' in offered.group(1)
 
     editor_client.post(
