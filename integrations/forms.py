@@ -24,6 +24,7 @@ from integrations.ampersand.manifest import (
 from integrations.ampersand.manifest.catalog import Action as CatalogAction
 from integrations.ampersand.manifest.validator import MAX_STRING_LENGTHS
 from integrations.cron import describe_cron
+from integrations.deploy.service import base_revisions_problem
 from integrations.editing import (
     FIELD_LISTS,
     Backfill,
@@ -429,10 +430,7 @@ class DeployForm(forms.Form):
 
     def clean_base_revisions(self) -> dict[str, str | None]:
         value = self.cleaned_data["base_revisions"]
-        if not isinstance(value, dict) or not all(
-            isinstance(name, str) and (revision is None or isinstance(revision, str))
-            for name, revision in value.items()
-        ):
+        if base_revisions_problem(value):
             raise forms.ValidationError("The preview's base revisions are malformed.")
         return value
 

@@ -17,7 +17,7 @@ from integrations.access import get_project_for_user
 from integrations.api.schema import RETRY_AFTER, answers
 from integrations.api.serializers import ProjectRefSerializer
 from integrations.api.views import ApiView
-from integrations.deploy.service import DeployBusy, deploy
+from integrations.deploy.service import DeployBusy, base_revisions_problem, deploy
 from integrations.models import DeployRecord
 from integrations.permissions import Action
 
@@ -89,6 +89,11 @@ class DeployInput(serializers.Serializer):
     idempotency_key = serializers.CharField(
         required=False, allow_blank=True, max_length=100, default=""
     )
+
+    def validate_base_revisions(self, value: dict[str, str | None]) -> dict[str, str | None]:
+        if problem := base_revisions_problem(value):
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class DeployAnswerSerializer(DeployRecordSerializer):

@@ -63,6 +63,32 @@ class DeployBusy(Exception):
     """Another deploy of the project is under way and did not end in time."""
 
 
+def base_revisions_problem(value: Any) -> str | None:
+    """What makes `value` unfit as `deploy`'s `base_revisions` (None: nothing): it maps
+    integration names to revision ids (None for a new integration), and the deploy record keeps
+    it, so no text in it may hold what PostgreSQL's JSON refuses, a NUL or a lone surrogate
+    (JSON's escapes make both)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and (revision is None or isinstance(revision, str))
+        for name, revision in value.items()
+    ):
+        return "Base revisions map each integration's name to a revision id, or null if it is new."
+    texts = [*value, *(revision for revision in value.values() if revision is not None)]
+    if not all(_storable(text) for text in texts):
+        return "Base revisions may not hold NUL or lone surrogate characters."
+    return None
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def deploy(
     *,
     project: Project,

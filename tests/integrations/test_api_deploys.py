@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -141,6 +142,22 @@ def test_ampersand_failing_answers_502_with_its_problem(editor_client, project, 
 def test_malformed_requests_answer_400(editor_client, project, body):
     answer = editor_client.post(url(project), body, content_type="application/json")
     assert answer.status_code == 400
+    assert not DeployRecord.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["\x00", "deals\x00", "\ud800"])
+def test_base_revisions_that_no_database_can_keep_answer_400(editor_client, project, name):
+    integration = reading_integration(project)
+    body = request_body(integration, thirty_days)
+    body["base_revisions"][name] = None
+
+    # JSON's escapes carry both characters; json.dumps writes them so.
+    answer = editor_client.post(url(project), json.dumps(body), content_type="application/json")
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "base_revisions": ["Base revisions may not hold NUL or lone surrogate characters."]
+    }
     assert not DeployRecord.objects.exists()
 
 

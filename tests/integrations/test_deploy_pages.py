@@ -260,6 +260,23 @@ def test_an_import_confirmed_with_text_no_paste_could_hold_is_refused_not_stored
     assert not DeployRecord.objects.exists()
 
 
+@pytest.mark.parametrize("bases", ['{"\\u0000": null}', '{"x": "r\\u0000"}', '{"\\ud800": null}'])
+def test_an_import_confirmed_with_bases_no_database_can_keep_is_refused_not_stored(
+    project, editor_client, bases
+):
+    # Found with the API's: JSON's escapes made a NUL or a lone surrogate, a 500 on PostgreSQL.
+    answer = editor_client.post(
+        f"/projects/{project.pk}/import/",
+        {"amp_yaml": 'specVersion: "1.0.0"\n', "base_revisions": bases, "idempotency_key": "k1"},
+    )
+
+    assert answer.status_code == 200
+    assert answer.context["form"].errors == {
+        "base_revisions": ["The preview's base revisions are malformed."]
+    }
+    assert not DeployRecord.objects.exists()
+
+
 # A lone surrogate's escape is not YAML that libyaml reads (nor go-yaml, its port).
 @pytest.mark.parametrize(
     ("escape", "rule"), [("\\ud800", "yaml-syntax"), ("\\0", "string-control-characters")]
