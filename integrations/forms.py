@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -12,6 +13,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 from django.urls import reverse
 
 from integrations.ampersand.manifest import (
@@ -409,10 +411,22 @@ class IntegrationFilterForm(forms.Form):
 MAX_AMP_YAML_BYTES = 1024 * 1024
 
 
+class HiddenJSONField(forms.JSONField):
+    """JSON in a hidden input, written back in ASCII: what a user sent is shown again as sent,
+    a lone surrogate's escape included, which no UTF-8 page can hold."""
+
+    widget = forms.HiddenInput
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, cls=self.encoder)
+
+
 class DeployForm(forms.Form):
     """The confirmation of a previewed deploy: the bases it was previewed against, and why."""
 
-    base_revisions = forms.JSONField(widget=forms.HiddenInput)
+    base_revisions = HiddenJSONField()
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     # The digest of the amp.yaml previewed (see `amp_yaml_digest`): a deploy sends only that.
     previewed = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)

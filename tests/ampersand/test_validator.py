@@ -7,6 +7,8 @@ import textwrap
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from integrations.ampersand.manifest import (
     Severity,
@@ -15,6 +17,7 @@ from integrations.ampersand.manifest import (
     load_catalog,
     validate_manifest,
 )
+from tests.ampersand.manifest_strategies import documents, mutated_manifests
 from tests.ampersand.validator_cases import (
     CASES,
     READ,
@@ -342,3 +345,43 @@ def test_an_issue_read_back_from_its_json_is_the_same_issue():
     issues = [*unreadable, ValidationIssue(Severity.NOTE, "a-rule", "manifest", "no position")]
 
     assert [ValidationIssue.from_json(issue.as_json()) for issue in issues] == issues
+
+
+def _storable(text: str) -> bool:
+    """Whether PostgreSQL keeps `text` in JSON: no NUL and no lone surrogate."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+# Keys and values that a YAML escape or a JSON body can carry, and a database cannot keep.
+_unstorable = st.text(st.characters(categories=["Cc", "Cs"]), min_size=1, max_size=4)
+
+
+@st.composite
+def _with_unstorable_text(draw: st.DrawFn) -> dict:
+    document = draw(mutated_manifests())
+    integrations = document.get("integrations")
+    first = integrations[0] if isinstance(integrations, list) and integrations else None
+    target = first if isinstance(first, dict) else document
+    target[draw(_unstorable)] = draw(st.one_of(_unstorable, documents))
+    return document
+
+
+@given(document=st.one_of(documents, _with_unstorable_text()))
+@settings(max_examples=300, deadline=None)
+def test_issues_name_what_they_found_in_text_a_database_can_keep(document):
+    # Found by fuzzing the editor on PostgreSQL: a key "\0" gave a path that no draft could keep.
+    for issue in validate_manifest(document).issues:
+        assert _storable(issue.path), issue
+        assert _storable(issue.message), issue
+
+
+def test_a_nul_in_a_key_is_spelled_out_in_the_issues_path():
+    text = 'specVersion: "1.0.0"\nintegrations:\n- name: a\n  provider: salesforce\n  "b\\0": 1\n'
+
+    issue = only(validate_manifest(text), "unknown-key")
+
+    assert issue.path == "integrations[0].b\\x00"

@@ -808,3 +808,41 @@ def test_a_nul_escape_typed_in_the_amp_yaml_is_kept_as_text_not_as_content(
     assert draft.text == typed
     assert draft.content == integration.latest_snapshot.content
     assert not draft.text_follows_content()
+
+
+def test_a_key_typed_with_a_nul_escape_is_named_in_its_issue_and_the_draft_stays_usable(
+    project, editor, editor_client
+):
+    # Found by fuzzing the editor on PostgreSQL: the issue's path held the NUL, which no draft
+    # could keep, and every page of the draft answered 500 from then on.
+    integration = reading(project)
+    typed = '"x\\0": 1\n' + with_backfill(integration, 45)
+
+    editor_client.post(urls(integration)["autosave"], {"text": typed}, **HTMX)
+
+    for page in ("edit", "yaml", "preview"):
+        assert editor_client.get(urls(integration)[page]).status_code == 200, page
+    draft = Draft.objects.get(user=editor)
+    assert draft.text == typed
+    assert "x\\x00" in [issue["path"] for issue in draft.issues]
+
+
+@pytest.mark.parametrize("bases", ['{"\\ud800": null}', '{"x\\u0000": null}'])
+def test_a_preview_confirmed_with_bases_no_page_can_hold_is_shown_again_not_deployed(
+    project, editor_client, bases
+):
+    # Found by fuzzing: the preview wrote the bases back as sent, a lone surrogate UTF-8 cannot
+    # encode, and answered 500.
+    integration = reading(project)
+    editor_client.post(
+        urls(integration)["autosave"], {"text": with_backfill(integration, 45)}, **HTMX
+    )
+    fields = form_fields(editor_client.get(urls(integration)["preview"]).content.decode())
+
+    answer = editor_client.post(urls(integration)["preview"], {**fields, "base_revisions": bases})
+
+    assert answer.status_code == 200
+    assert answer.context["form"].errors == {
+        "base_revisions": ["The preview's base revisions are malformed."]
+    }
+    assert not DeployRecord.objects.exists()

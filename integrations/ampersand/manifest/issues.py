@@ -91,10 +91,11 @@ def format_path(path: Path) -> str:
 
 
 def short(value: object, limit: int = 80) -> str:
-    """Text fit for a message: cut to `limit` characters, surrogates spelled out."""
+    """Text fit for a message, and for a database to keep: cut to `limit` characters, NULs and
+    lone surrogates spelled out."""
     text = value if isinstance(value, str) else str(value)
     text = text if len(text) <= limit else f"{text[:limit]}…"
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def quoted(value: object, limit: int = 80) -> str:
