@@ -44,7 +44,7 @@ from integrations.models import (
 )
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for, process_is_alive, this_worker
-from integrations.snapshots import store_versions
+from integrations.snapshots import storable_text, store_versions
 
 logger = logging.getLogger(__name__)
 
@@ -74,19 +74,9 @@ def base_revisions_problem(value: Any) -> str | None:
     ):
         return "Base revisions map each integration's name to a revision id, or null if it is new."
     texts = [*value, *(revision for revision in value.values() if revision is not None)]
-    if not all(_storable(text) for text in texts):
+    if not all(storable_text(text) for text in texts):
         return "Base revisions may not hold NUL or lone surrogate characters."
     return None
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def deploy(

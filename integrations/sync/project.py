@@ -19,6 +19,7 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedIntegration
 from integrations.ampersand.errors import AmpersandError
+from integrations.ampersand.manifest.issues import short
 from integrations.bulk import analyze_if_grown
 from integrations.installations import sync_installations
 from integrations.models import (
@@ -31,7 +32,7 @@ from integrations.models import (
 )
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for
-from integrations.snapshots import SnapshotWriter
+from integrations.snapshots import SnapshotWriter, unstorable_paths
 from integrations.sync.runs import SyncAbandoned, beat, claim, finish_failed, start_sync
 
 logger = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         sync_run_id=run.pk,
         now=now,
     )
-    failed: list[ListedIntegration] = []
+    failed: list[tuple[ListedIntegration, list[str]]] = []
     seen: set[str] = set()
     # pks of integrations listed unchanged (and of those back after being removed), and the
     # text hash of those listed unchanged in other bytes.
@@ -193,8 +194,9 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
             if integration is None:
                 # Not the very bytes it was last listed as: checked, once, then hashed.
                 raw = item.checked()
-                if raw is None:
-                    failed.append(item)
+                errors = item.field_errors if raw is None else unstorable_paths(item.text, raw)
+                if errors:
+                    failed.append((item, errors))
                     continue
                 content_hash = canonical_hash(raw)
                 integration = known.get(raw["id"])
@@ -226,8 +228,8 @@ def _store(run: SyncRun, listed: list[ListedIntegration]) -> None:
         )
         for pk, listed_hash in relisted:
             Integration.objects.filter(pk=pk).update(listed_hash=listed_hash)
-        run.removed = _mark_removed(known, seen, failed, now=now)
-        run.failed_items = [_failed_item(item) for item in failed]
+        run.removed = _mark_removed(known, seen, [item for item, _ in failed], now=now)
+        run.failed_items = [_failed_item(item, errors) for item, errors in failed]
         run.status = SyncRun.Status.PARTIAL if failed else SyncRun.Status.SUCCEEDED
         run.progress_done = run.progress_total
         run.finished_at = run.heartbeat_at = timezone.now()
@@ -264,12 +266,13 @@ def _decoded_dict(item: ListedIntegration) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _failed_item(item: ListedIntegration) -> dict[str, Any]:
+def _failed_item(item: ListedIntegration, errors: list[str]) -> dict[str, Any]:
     raw = _decoded_dict(item)
+    # Spelled out, as the failed text may be in any of them (a key names a path).
     return {
-        "remote_id": str(raw.get("id", "")),
-        "name": str(raw.get("name", "")),
-        "errors": item.field_errors,
+        "remote_id": short(raw.get("id", ""), 200),
+        "name": short(raw.get("name", ""), 200),
+        "errors": [short(error, 1000) for error in errors],
     }
 
 

@@ -332,6 +332,69 @@ def test_invalid_item_keeps_its_last_good_version_while_other_changes_land(proje
     assert_store_is_sound(project, served, earlier)
 
 
+def holding(text: str, where: str) -> Any:
+    """A change of an item's JSON that puts `text` in its name, its display name, or the name of
+    one of its fields."""
+
+    def change(raw: dict[str, Any]) -> None:
+        content = raw["latestRevision"]["content"]
+        if where == "name":
+            raw["name"] += text
+        elif where == "displayName":
+            content["displayName"] = f"A{text}B"
+        else:
+            content[f"x{text}"] = 1
+
+    return change
+
+
+CANNOT_STORE = "holds a NUL or a lone surrogate character, which ampdash cannot store"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "error"),
+    [
+        ("\x00", "name", f"name: {CANNOT_STORE}"),
+        ("\ud800", "name", f"name: {CANNOT_STORE}"),
+        ("\x00", "displayName", f"latestRevision.content.displayName: {CANNOT_STORE}"),
+        ("\ud800", "displayName", f"latestRevision.content.displayName: {CANNOT_STORE}"),
+        ("\x00", "key", f"latestRevision.content.x\\x00: {CANNOT_STORE}"),
+        # The contract's own check refuses a lone surrogate in a key.
+        ("\ud800", "key", "[0].latestRevision.content: Input should be a valid string, unable"),
+    ],
+)
+def test_an_item_holding_text_no_database_can_keep_fails_alone(
+    project, monkeypatch, text, where, error
+):
+    # Found by fuzzing on PostgreSQL: a NUL sank the whole sync there, and a lone surrogate on
+    # both databases, at every sync until the API changed.
+    first = remote_integrations()[0]
+    served = RemoteIntegration.to_api
+
+    def to_api(remote: RemoteIntegration, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raw = served(remote, *args, **kwargs)
+        if remote.id == first.id:
+            holding(text, where)(raw)
+        return raw
+
+    monkeypatch.setattr(RemoteIntegration, "to_api", to_api)
+
+    run = sync_project(project=project)
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.PARTIAL
+    assert (run.new, run.removed) == (SEEDED_COUNT - 1, 0)
+    [item] = run.failed_items
+    assert item["remote_id"] == first.id
+    assert item["errors"][0].startswith(error)
+    assert not project.integrations.filter(remote_id=first.id).exists()
+
+    monkeypatch.undo()
+    rerun = sync_project(project=project)
+    assert (rerun.status, rerun.new, rerun.unchanged) == ("succeeded", 1, SEEDED_COUNT - 1)
+    assert_matches_emulator(project)
+
+
 def change_remote_in_every_way(api, served: dict[str, dict[str, Any]]) -> None:
     """One integration remapped, one deleted, one created: a sync would write every kind of row."""
     remotes = remote_integrations()
