@@ -26,6 +26,7 @@ from django.utils import timezone
 from integrations.ampersand import AmpersandClient
 from integrations.ampersand.client import ListedInstallation
 from integrations.ampersand.errors import AmpersandError
+from integrations.ampersand.manifest.issues import spelled_out
 from integrations.bulk import insert_rows, update_rows
 from integrations.models import (
     EncodedJSON,
@@ -132,7 +133,8 @@ def store_installations(
         integration_pk = definitions.pk_of(item.integration_id)
         if integration_pk is None:  # an integration the sync did not keep
             continue
-        key = (integration_pk, item.id)
+        remote_id = spelled_out(item.id)
+        key = (integration_pk, remote_id)
         seen.add(key)
         config_text = bytes(item.config)
         config_hash = hashlib.sha256(config_text).hexdigest()
@@ -146,7 +148,7 @@ def store_installations(
         if before is None:
             config = EncodedJSON(config_text.decode())
             touched.add(integration_pk)
-            new_rows.append([project.pk, integration_pk, item.id, *summary, config, *new_times])
+            new_rows.append([project.pk, integration_pk, remote_id, *summary, config, *new_times])
         elif before.summary != summary or before.removed_at is not None:
             # A new definition alone changes nothing of the installation.
             changed = before.removed_at is not None or before.own() != summary[:DIFFERENCE_COUNT]
@@ -215,12 +217,13 @@ def _summary(
 ) -> tuple[Any, ...]:
     group = item.group
     return (
-        group.group_ref if group else "",
-        group.group_name if group else "",
+        # A customer's own text: a NUL in it would sink every installation's sync.
+        spelled_out(group.group_ref) if group else "",
+        spelled_out(group.group_name) if group else "",
         item.health_status,
         item.last_operation_status or "",
         item.create_time,
-        item.created_by,
+        spelled_out(item.created_by),
         config_hash,
         differences,
         compared_hash,

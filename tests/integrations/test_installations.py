@@ -271,6 +271,31 @@ def test_a_failed_fetch_keeps_what_was_kept_and_says_why(seeded, settings):
     assert list(Installation.objects.values()) == before
 
 
+def test_a_customers_text_holding_a_nul_is_kept_spelled_out(crm):
+    # Found by fuzzing: a NUL in one group's name made every installation's sync fail on
+    # PostgreSQL. msgspec reads the API's "\u0000" as the character itself.
+    [listed] = listed_many(crm, 1)
+    listed = msgspec.structs.replace(
+        listed,
+        id="inst\x00",
+        group=ListedGroup(group_ref="org\x00", group_name="Acme\x00 Inc"),
+        created_by="consumer:\x00",
+    )
+
+    first = store_installations(crm.project, [listed])
+    again = store_installations(crm.project, [listed])
+
+    kept = Installation.objects.get()
+    assert (kept.remote_id, kept.group_ref, kept.group_name, kept.created_by) == (
+        "inst\\x00",
+        "org\\x00",
+        "Acme\\x00 Inc",
+        "consumer:\\x00",
+    )
+    assert (first.new, first.error) == (1, "")
+    assert (again.new, again.changed, again.removed) == (0, 0, 0)
+
+
 def test_a_failure_to_keep_the_installations_does_not_fail_the_sync(seeded, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -94,7 +94,14 @@ def short(value: object, limit: int = 80) -> str:
     """Text fit for a message, and for a database to keep: cut to `limit` characters, NULs and
     lone surrogates spelled out."""
     text = value if isinstance(value, str) else str(value)
-    text = text if len(text) <= limit else f"{text[:limit]}…"
+    return spelled_out(text if len(text) <= limit else f"{text[:limit]}…")
+
+
+def spelled_out(text: str) -> str:
+    """`text` with each NUL and lone surrogate written as its escape (`\\x00`, `\\ud800`): text
+    any page can show and any database keep."""
+    if text.isascii() and "\x00" not in text:
+        return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
