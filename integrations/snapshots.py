@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from integrations.ampersand.manifest.issues import short
+from integrations.ampersand.manifest.issues import short, storable_text
 from integrations.bulk import insert_rows, reserve_pks, update_rows
 from integrations.models import (
     EncodedJSON,
@@ -82,17 +82,6 @@ def _unstorable(value: Any, path: str) -> Iterator[str]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _unstorable(item, f"{path}[{index}]")
-
-
-def storable_text(text: str) -> bool:
-    """Whether a database here can keep `text`: no NUL, no lone surrogate."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _object_count(content: dict[str, Any], action: str) -> int:

@@ -34,6 +34,7 @@ from integrations.ampersand.errors import (
     InvalidResponseError,
 )
 from integrations.ampersand.manifest import Severity, ValidationIssue, validate_manifest
+from integrations.ampersand.manifest.issues import storable_text
 from integrations.diff import diff_contents
 from integrations.models import (
     DeployRecord,
@@ -44,7 +45,7 @@ from integrations.models import (
 )
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for, process_is_alive, this_worker
-from integrations.snapshots import storable_text, store_versions
+from integrations.snapshots import store_versions
 
 logger = logging.getLogger(__name__)
 

@@ -105,5 +105,10 @@ def spelled_out(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
+def storable_text(text: str) -> bool:
+    """Whether `text` holds no NUL and no lone surrogate: what `spelled_out` leaves as it is."""
+    return spelled_out(text) == text
+
+
 def quoted(value: object, limit: int = 80) -> str:
     return repr(short(value, limit)) if isinstance(value, str) else short(value, limit)
