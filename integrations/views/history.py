@@ -59,6 +59,8 @@ def integration_history(request: HttpRequest, pk: int) -> HttpResponse:
         "integration": integration,
         "page": page,
         "entries": _with_deploys(integration, entries, page),
+        # One version has nothing to compare with.
+        "comparable": page.paginator.count > 1,
     }
     return render(request, "integrations/history.html", context)
 

@@ -46,12 +46,26 @@ def test_history_lists_every_version_newest_first_with_a_summary_of_each_change(
     assert "first version seen" in html
     newest, oldest = versions.snapshots.order_by("-taken_at", "-id")
     assert f"?from={oldest.pk}&amp;to={newest.pk}" in html
+    assert "Compare selected versions" in html
+    assert html.count('type="radio"') == 4
+
+
+def test_history_of_one_version_offers_no_comparison(viewer_client, project):
+    integration = store_integration(project, integration_json("lonely"))
+
+    html = viewer_client.get(reverse("integrations:history", args=[integration.pk])).content
+    html = html.decode()
+
+    assert "1 version kept" in html
+    assert "first version seen" in html
+    assert "Compare selected versions" not in html
+    assert 'type="radio"' not in html
 
 
 def test_diff_defaults_to_the_last_change_and_shows_both_sides(viewer_client, versions):
     html = viewer_client.get(reverse("integrations:diff", args=[versions.pk])).content.decode()
 
-    row = re.search(r'<tr class="diff-changed">(.*?)</tr>', html, re.S)[1]
+    row = re.search(r'<tr class="diff-changed"[^>]*>(.*?)</tr>', html, re.S)[1]
     assert "Tickets" in row
     assert "Support tickets" in row
     assert change_rows(html) == 1
