@@ -63,6 +63,30 @@ def test_restoring_an_older_version_puts_its_content_back_at_ampersand(
     assert console_errors == []
 
 
+def test_a_diff_at_390_px_puts_before_and_after_side_by_side_under_the_change(
+    logged_in_page, live_server, project, console_errors
+):
+    page = logged_in_page
+    integration = reading(project)
+    content = copy.deepcopy(integration.latest_snapshot.content)
+    content["displayName"] = "A display name long enough to wrap on a phone screen"
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"{live_server.url}/projects/{project.pk}/import/")
+    page.get_by_label("amp.yaml").fill(build_manifest_yaml([content]))
+    page.get_by_role("button", name="Preview").click()
+
+    table = page.get_by_role("table").filter(has_text="display name changed")
+    row = table.get_by_role("row").filter(has_text="display name changed")
+    what, before, after = (cell.bounding_box() for cell in row.get_by_role("cell").all())
+    # Three narrow columns broke words letter by letter; now the change spans the row.
+    assert what["width"] > 0.9 * row.bounding_box()["width"]
+    assert before["y"] == after["y"] >= what["y"] + what["height"]
+    assert before["width"] > 0.4 * what["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert console_errors == []
+
+
 def test_an_import_with_an_error_shows_it_at_its_line(
     logged_in_page, live_server, project, console_errors
 ):

@@ -19,7 +19,7 @@ from tests.integrations.conftest import (
     store_integration,
 )
 
-CHANGE_ROW = re.compile(r'<tr class="diff-(?:added|removed|changed|moved)">')
+CHANGE_ROW = re.compile(r'<tr class="diff-(?:added|removed|changed|moved)"[^>]*>')
 
 
 def change_rows(html: str) -> int:
