@@ -424,7 +424,7 @@ def test_the_counts_are_coloured_only_when_there_is_something_to_count(viewer_cl
 
     assert '<span class="badge badge-muted">0 healthy</span>' in html
     assert '<span class="badge badge-bad">1 unhealthy</span>' in html
-    assert '<span class="badge badge-warn">1 differ from the definition</span>' in html
+    assert '<span class="badge badge-warn">1 differs from the definition</span>' in html
 
 
 def test_the_last_page_at_ten_thousand(viewer_client, many):

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from integrations import admin, tasks
@@ -177,3 +180,22 @@ def test_home_runs_a_constant_number_of_queries(
         SyncRun.objects.create(project=other, trigger=SyncRun.Trigger.COMMAND, status="succeeded")
     with django_assert_max_num_queries(7):
         assert viewer_client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("ago", "words"),
+    [(timedelta(seconds=20), r"2\d\sseconds ago"), (timedelta(minutes=5), r"5\sminutes ago")],
+)
+def test_the_last_sync_says_how_long_ago_it_ended_in_words(viewer_client, project, ago, words):
+    # Django's timesince said "0 minutes ago" for a sync that had just ended.
+    SyncRun.objects.create(
+        project=project,
+        trigger=SyncRun.Trigger.COMMAND,
+        status=SyncRun.Status.SUCCEEDED,
+        finished_at=timezone.now() - ago,
+    )
+
+    html = viewer_client.get("/").content.decode()
+
+    assert re.search(rf"<time datetime=[^>]+>{words}</time>", html)
+    assert not re.search(r"0\sminutes", html)
