@@ -60,6 +60,10 @@ _UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 UNSTORABLE = "holds a NUL or a lone surrogate character, which ampdash cannot store"
 
 
+class UnstorableVersion(ValueError):
+    """An integration's JSON holds text no database here can keep (`unstorable_paths`)."""
+
+
 def unstorable_paths(text: bytes | None, raw: Any) -> list[str]:
     """Where `raw`, an integration's JSON (`text` its bytes, if known), holds text no database
     here can keep: a NUL, which PostgreSQL refuses, or a lone surrogate, which is no UTF-8.
@@ -221,9 +225,13 @@ def store_versions(
     """Store each integration JSON in `raws` (as the API returned it, checked against the
     contract by the client) as its integration's latest snapshot, unless it is that snapshot's
     content already; its integration, by remote id, is made when new. Returns the integrations
-    in order, their latest snapshot loaded.
+    in order, their latest snapshot loaded. Raises UnstorableVersion, storing nothing, when
+    one holds text no database here can keep.
     """
     raws = list(raws)
+    for raw in raws:
+        if paths := unstorable_paths(None, raw):
+            raise UnstorableVersion(f"{short(raw['name'], 200)}: {'; '.join(paths)}")
     writer = SnapshotWriter(
         project_id=project_id,
         source=source,

@@ -6,7 +6,8 @@ Every attempt is recorded (`DeployRecord`), whatever becomes of it:
    second waits for the first, up to DEPLOY_WAIT_SECONDS);
 3. the integrations are fetched, and each one's latest revision must be the base the user
    started from (None: it must not exist yet); a stale base refuses it, nothing sent, and the
-   remote versions seen are stored so their diff can be shown;
+   remote versions seen are stored so their diff can be shown (save those holding text no
+   database here can keep, which are named instead);
 4. one batch upsert, `destructive` only when asked;
 5. the integrations Ampersand returns are stored as snapshots by the sync's own writer.
 
@@ -34,7 +35,7 @@ from integrations.ampersand.errors import (
     InvalidResponseError,
 )
 from integrations.ampersand.manifest import Severity, ValidationIssue, validate_manifest
-from integrations.ampersand.manifest.issues import storable_text
+from integrations.ampersand.manifest.issues import spelled_out, storable_text
 from integrations.diff import diff_contents
 from integrations.models import (
     DeployRecord,
@@ -45,7 +46,7 @@ from integrations.models import (
 )
 from integrations.secrets import ApiKeyUnavailable
 from integrations.services import client_for, process_is_alive, this_worker
-from integrations.snapshots import store_versions
+from integrations.snapshots import UnstorableVersion, store_versions, unstorable_paths
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ SOURCE_OF_KIND = {
     DeployRecord.Kind.COPY: Snapshot.Source.UPSERT,
     DeployRecord.Kind.RESTORE: Snapshot.Source.ROLLBACK,
 }
+
+
+UNSTORABLE_CHANGE = "changed at Ampersand, to text ampdash cannot store (a NUL or a lone surrogate)"
 
 
 class DeployBusy(Exception):
@@ -149,13 +153,18 @@ def deploy(
 def _carry_out(record: DeployRecord, contents: dict[str, dict[str, Any]]) -> None:
     project = record.project
     with client_for(project) as api:
-        remote = _remote_by_name(api.list_integrations_checked(), set(contents))
+        remote, unstorable = _remote_by_name(api.list_integrations_checked(), set(contents))
         conflicts = []
         for name, content in contents.items():
             base = record.base_revisions[name]
             raw = remote.get(name)
             revision = raw["latestRevision"]["id"] if raw else None
-            already_there = raw is not None and _same(raw["latestRevision"]["content"], content)
+            # What ampdash cannot store is not what it sent.
+            already_there = (
+                raw is not None
+                and name not in unstorable
+                and _same(raw["latestRevision"]["content"], content)
+            )
             if revision != base and not already_there:
                 conflicts.append({"name": name, "base": base, "remote": revision})
         record.changes = [
@@ -164,9 +173,17 @@ def _carry_out(record: DeployRecord, contents: dict[str, dict[str, Any]]) -> Non
         if conflicts:
             # What the teammate deployed becomes a version of its own, to diff against.
             seen = [remote[c["name"]] for c in conflicts if c["name"] in remote]
-            store_versions(project.pk, seen, source=Snapshot.Source.SYNC)
+            store_versions(
+                project.pk,
+                [raw for raw in seen if raw["name"] not in unstorable],
+                source=Snapshot.Source.SYNC,
+            )
             for conflict in conflicts:
-                conflict["summary"] = _remote_summary(project, conflict, remote)
+                conflict["summary"] = (
+                    UNSTORABLE_CHANGE
+                    if conflict["name"] in unstorable
+                    else _remote_summary(project, conflict, remote)
+                )
             _finish(record, DeployRecord.Outcome.CONFLICT, conflicts=conflicts)
             return
         upserted = api.batch_upsert(record.amp_yaml, destructive=record.destructive)
@@ -178,6 +195,16 @@ def _carry_out(record: DeployRecord, contents: dict[str, dict[str, Any]]) -> Non
             taken_by_id=record.user_id,
             deploy_id=record.pk,
         )
+    except UnstorableVersion as error:
+        _finish(
+            record,
+            DeployRecord.Outcome.FAILED,
+            result_revisions={i.name: i.latest_revision.id for i in upserted},
+            problem_title="Deployed, but not recorded as a version",
+            problem_detail=f"Ampersand took the change, but answered with {error}. Syncs report "
+            "the integration as failed until its text changes at Ampersand.",
+        )
+        return
     except Exception as error:
         logger.exception("deploy %s landed but its answer could not be stored", record.pk)
         _finish(
@@ -279,9 +306,13 @@ def _base_issues(
     return issues
 
 
-def _remote_by_name(listed: list[ListedIntegration], names: set[str]) -> dict[str, dict]:
-    """The listed integrations of these names, each checked against the contract."""
-    found = {}
+def _remote_by_name(
+    listed: list[ListedIntegration], names: set[str]
+) -> tuple[dict[str, dict], set[str]]:
+    """The listed integrations of these names, each checked against the contract, and the
+    names of those holding text no database here can keep (as the sync finds them)."""
+    found: dict[str, dict] = {}
+    unstorable = set()
     for item in listed:
         raw = item.decode()
         if isinstance(raw, dict) and raw.get("name") in names:
@@ -292,7 +323,9 @@ def _remote_by_name(listed: list[ListedIntegration], names: set[str]) -> dict[st
                     detail="; ".join(item.field_errors),
                 )
             found[raw["name"]] = checked
-    return found
+            if unstorable_paths(item.text, checked):
+                unstorable.add(raw["name"])
+    return found, unstorable
 
 
 def _same(remote_content: Any, content: Any) -> bool:
@@ -304,7 +337,8 @@ def _change(name: str, content: dict[str, Any], remote: dict[str, Any] | None) -
     return {
         "name": name,
         "new": remote is None,
-        "summary": diff_contents(old, content).summary_line(),
+        # Spelled out: a key of the remote content may hold a NUL, which no record can keep.
+        "summary": spelled_out(diff_contents(old, content).summary_line()),
     }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from django.db import connection
+from django.urls import reverse
 
 from emulator.models import Integration as RemoteIntegration
 from emulator.signals import response_served
@@ -75,6 +76,14 @@ def edited(integration: Integration, change) -> str:
 
 def new_backfill(content: dict[str, Any]) -> None:
     content["read"]["objects"][0]["backfill"] = {"defaultPeriod": {"days": 17}}
+
+
+def teammate_renames(integration: Integration) -> None:
+    """A teammate deploys a new display name first, straight to Ampersand."""
+    teammate = copy.deepcopy(integration.latest_snapshot.content)
+    teammate["displayName"] = "Renamed by a teammate"
+    with client_for(integration.project) as api:
+        api.batch_upsert(build_manifest_yaml([teammate]))
 
 
 def deploy_as(user, project, amp_yaml: str, **options: Any) -> DeployRecord:
@@ -188,11 +197,7 @@ def test_a_stale_base_is_refused_with_the_remote_change_and_nothing_sent(
 ):
     integration = with_read_object(project)
     base = integration.latest_snapshot.revision_id
-    # A teammate deploys first, straight to Ampersand.
-    teammate = copy.deepcopy(integration.latest_snapshot.content)
-    teammate["displayName"] = "Renamed by a teammate"
-    with client_for(project) as api:
-        api.batch_upsert(build_manifest_yaml([teammate]))
+    teammate_renames(integration)
     theirs = remote(integration.name).latest_revision_id
     upserts_sent.clear()
 
@@ -380,6 +385,75 @@ def test_ampersand_refusing_the_manifest_records_its_problem(project, editor, mo
     assert any("schedule" in issue["name"] for issue in record.problem_issues)
     integration.refresh_from_db()
     assert remote(integration.name).latest_revision_id == integration.latest_snapshot.revision_id
+
+
+def holding_in_new_revisions(monkeypatch, integration: Integration, text: str) -> None:
+    """The emulator answers every revision of `integration` but its stored one with `text` in
+    the display name, as an API that kept such text would."""
+    served = RemoteIntegration.to_api
+    stored = integration.latest_snapshot.revision_id
+
+    def to_api(remote: RemoteIntegration, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raw = served(remote, *args, **kwargs)
+        if remote.name == integration.name and raw["latestRevision"]["id"] != stored:
+            raw["latestRevision"]["content"]["displayName"] = f"A{text}B"
+        return raw
+
+    monkeypatch.setattr(RemoteIntegration, "to_api", to_api)
+
+
+@pytest.mark.parametrize("text", ["\x00", "\ud800"])
+def test_a_teammates_version_no_database_can_keep_is_still_a_conflict(
+    project, editor, client, monkeypatch, upserts_sent, text
+):
+    # Before, storing their version failed the deploy ("Deploy failed in ampdash"): the
+    # conflict and its reason were lost.
+    integration = with_read_object(project)
+    base = integration.latest_snapshot.revision_id
+    teammate_renames(integration)
+    holding_in_new_revisions(monkeypatch, integration, text)
+    upserts_sent.clear()
+
+    record = deploy_as(editor, project, edited(integration, new_backfill))
+
+    record.refresh_from_db()
+    assert record.outcome == Outcome.CONFLICT, record.problem_detail
+    assert upserts_sent == []
+    [conflict] = record.conflicts
+    assert (conflict["base"], conflict["remote"]) == (
+        base,
+        remote(integration.name).latest_revision_id,
+    )
+    assert conflict["summary"] == service.UNSTORABLE_CHANGE
+    integration.refresh_from_db()
+    assert integration.latest_snapshot.revision_id == base
+    client.force_login(editor)
+    page = client.get(reverse("deploy-record", args=[record.pk]))
+    assert service.UNSTORABLE_CHANGE in page.content.decode()
+
+
+@pytest.mark.parametrize("text", ["\x00", "\ud800"])
+def test_an_upsert_answered_with_text_no_database_can_keep_says_where(
+    project, editor, monkeypatch, text
+):
+    integration = with_read_object(project)
+    base = integration.latest_snapshot
+    holding_in_new_revisions(monkeypatch, integration, text)
+
+    record = deploy_as(editor, project, edited(integration, new_backfill))
+
+    record.refresh_from_db()
+    assert record.outcome == Outcome.FAILED
+    assert record.problem_title == "Deployed, but not recorded as a version"
+    assert record.problem_detail.startswith(
+        f"Ampersand took the change, but answered with {integration.name}: "
+        "latestRevision.content.displayName: holds a NUL or a lone surrogate character"
+    )
+    assert record.result_revisions == {
+        integration.name: remote(integration.name).latest_revision_id
+    }
+    integration.refresh_from_db()
+    assert integration.latest_snapshot == base
 
 
 # --- Concurrency ---------------------------------------------------------------------------------
