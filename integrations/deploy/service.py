@@ -6,7 +6,7 @@ Every attempt is recorded (`DeployRecord`), whatever becomes of it:
    second waits for the first, up to DEPLOY_WAIT_SECONDS);
 3. the integrations are fetched, and each one's latest revision must be the base the user
    started from (None: it must not exist yet); a stale base refuses it, nothing sent, and the
-   remote versions seen are stored so their diff can be shown (save those holding text no
+   remote versions seen are stored so their diff can be shown (except those holding text no
    database here can keep, which are named instead);
 4. one batch upsert, `destructive` only when asked;
 5. the integrations Ampersand returns are stored as snapshots by the sync's own writer.
