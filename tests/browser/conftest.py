@@ -61,3 +61,12 @@ def logged_in_page(page, live_server, django_user_model):
     page.wait_for_url(f"{live_server.url}/integrations/")
     page.user = user
     return page
+
+
+def assert_change_above_before_and_after(row) -> None:
+    """A diff table's row laid out for a narrow column: what changed spans the row, before and
+    after share the line under it (three narrow columns broke words letter by letter)."""
+    what, before, after = (cell.bounding_box() for cell in row.get_by_role("cell").all())
+    assert what["width"] > 0.9 * row.bounding_box()["width"]
+    assert before["y"] == after["y"] >= what["y"] + what["height"]
+    assert before["width"] > 0.4 * what["width"]

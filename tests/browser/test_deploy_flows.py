@@ -11,6 +11,7 @@ from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy.service import deploy, latest_revisions
 from integrations.sync import sync_project
+from tests.browser.conftest import assert_change_above_before_and_after
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -77,12 +78,9 @@ def test_a_diff_at_390_px_puts_before_and_after_side_by_side_under_the_change(
     page.get_by_role("button", name="Preview").click()
 
     table = page.get_by_role("table").filter(has_text="display name changed")
-    row = table.get_by_role("row").filter(has_text="display name changed")
-    what, before, after = (cell.bounding_box() for cell in row.get_by_role("cell").all())
-    # Three narrow columns broke words letter by letter; now the change spans the row.
-    assert what["width"] > 0.9 * row.bounding_box()["width"]
-    assert before["y"] == after["y"] >= what["y"] + what["height"]
-    assert before["width"] > 0.4 * what["width"]
+    assert_change_above_before_and_after(
+        table.get_by_role("row").filter(has_text="display name changed")
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert console_errors == []
 
