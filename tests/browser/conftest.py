@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 
@@ -70,3 +71,19 @@ def assert_change_above_before_and_after(row) -> None:
     assert what["width"] > 0.9 * row.bounding_box()["width"]
     assert before["y"] == after["y"] >= what["y"] + what["height"]
     assert before["width"] > 0.4 * what["width"]
+
+
+def deploy_changed(integration, user, change) -> None:
+    """Deploy the latest content of `integration` as `change` edits it (a dict in place)."""
+    from integrations.ampersand.manifest import build_manifest_yaml
+    from integrations.deploy.service import deploy
+
+    content = copy.deepcopy(integration.latest_snapshot.content)
+    change(content)
+    record = deploy(
+        project=integration.project,
+        user=user,
+        amp_yaml=build_manifest_yaml([content]),
+        base_revisions={integration.name: integration.latest_snapshot.revision_id},
+    )
+    assert record.outcome == "succeeded", record.problem_detail

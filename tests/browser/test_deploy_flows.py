@@ -9,9 +9,8 @@ from playwright.sync_api import expect
 
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml
-from integrations.deploy.service import deploy, latest_revisions
 from integrations.sync import sync_project
-from tests.browser.conftest import assert_change_above_before_and_after
+from tests.browser.conftest import assert_change_above_before_and_after, deploy_changed
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,21 +34,17 @@ def reading(project):
     raise AssertionError("no integration that reads")
 
 
+def backfill_of_17_days(content: dict) -> None:
+    content["read"]["objects"][0]["backfill"] = {"defaultPeriod": {"days": 17}}
+
+
 def test_restoring_an_older_version_puts_its_content_back_at_ampersand(
     logged_in_page, live_server, project, console_errors
 ):
     page = logged_in_page
     integration = reading(project)
     original = integration.latest_snapshot
-    content = copy.deepcopy(original.content)
-    content["read"]["objects"][0]["backfill"] = {"defaultPeriod": {"days": 17}}
-    changed = deploy(
-        project=project,
-        user=page.user,
-        amp_yaml=build_manifest_yaml([content]),
-        base_revisions=latest_revisions(project, [integration.name]),
-    )
-    assert changed.outcome == "succeeded"
+    deploy_changed(integration, page.user, backfill_of_17_days)
 
     page.goto(f"{live_server.url}/integrations/{integration.pk}/history/")
     page.get_by_role("link", name="Restore this version…").click()
@@ -81,6 +76,28 @@ def test_a_diff_at_390_px_puts_before_and_after_side_by_side_under_the_change(
     assert_change_above_before_and_after(
         table.get_by_role("row").filter(has_text="display name changed")
     )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert console_errors == []
+
+
+def test_the_history_at_390_px_shows_what_changed_without_scrolling_sideways(
+    logged_in_page, live_server, project, console_errors
+):
+    page = logged_in_page
+    integration = reading(project)
+    deploy_changed(integration, page.user, lambda content: content.update(displayName="Renamed"))
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"{live_server.url}/integrations/{integration.pk}/history/")
+
+    # Six columns scrolled what changed out of sight; now it spans its own line.
+    change = page.get_by_role("link", name="display name changed")
+    expect(change).to_be_in_viewport()
+    row = page.get_by_role("row").filter(has=change)
+    cell = row.get_by_role("cell").filter(has=change)
+    assert cell.bounding_box()["width"] > 0.9 * row.bounding_box()["width"]
+    assert page.get_by_role("radio", name="Compare from this version").count() == 2
+    assert page.get_by_role("columnheader", name="What changed").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert console_errors == []
 

@@ -15,7 +15,7 @@ from integrations.deploy.service import deploy
 from integrations.editing import FIELD_LISTS
 from integrations.models import Draft
 from integrations.sync import sync_project
-from tests.browser.conftest import assert_change_above_before_and_after
+from tests.browser.conftest import assert_change_above_before_and_after, deploy_changed
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -229,22 +229,18 @@ def test_the_merge_pages_half_width_diffs_put_before_and_after_under_the_change(
     mine = copy.deepcopy(integration.latest_snapshot.content)
     mine["displayName"] = "My name for it, long enough to wrap in a narrow column"
     Draft.start(integration, page.user).take_amp_yaml(build_manifest_yaml([mine]))
-    theirs = copy.deepcopy(integration.latest_snapshot.content)
-    theirs["displayName"] = "Their name for it, long enough to wrap in a narrow column"
-    deployed = deploy(
-        project=project,
-        user=page.user,
-        amp_yaml=build_manifest_yaml([theirs]),
-        base_revisions={integration.name: integration.latest_snapshot.revision_id},
+    deploy_changed(
+        integration,
+        page.user,
+        lambda theirs: theirs.update(displayName="Their name, long enough to wrap in a column"),
     )
-    assert deployed.outcome == "succeeded"
 
     page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/rebase/")
 
     # Even at 1280 px: each side is a half-width column.
     assert page.viewport_size["width"] >= 1280
     assert_change_above_before_and_after(
-        page.get_by_role("row").filter(has_text="Their name for it").first
+        page.get_by_role("row").filter(has_text="Their name, long enough").first
     )
     assert console_errors == []
 
