@@ -8,6 +8,9 @@ import warnings
 
 import pytest
 
+from integrations.ampersand.manifest import build_manifest_yaml
+from integrations.deploy.service import deploy
+
 CHROMIUM = os.environ.get("AMPDASH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -75,9 +78,6 @@ def assert_change_above_before_and_after(row) -> None:
 
 def deploy_changed(integration, user, change) -> None:
     """Deploy the latest content of `integration` as `change` edits it (a dict in place)."""
-    from integrations.ampersand.manifest import build_manifest_yaml
-    from integrations.deploy.service import deploy
-
     content = copy.deepcopy(integration.latest_snapshot.content)
     change(content)
     record = deploy(
