@@ -46,10 +46,10 @@ ROW_FIELDS: Final = (
     *("last_operation_status", "created_at", "difference_count"),
 )
 ROW_TEMPLATE: Final = "integrations/_installations.html#row"
-ROW_CACHE_PREFIX: Final = "ampdash:installation-row:v1"
+ROW_CACHE_PREFIX: Final = "ampdash:installation-row:v2"
 ROW_CACHE_SECONDS: Final = 24 * 3600
 LIST_TEMPLATE: Final = "integrations/_installations.html#list"
-LIST_CACHE_PREFIX: Final = "ampdash:installation-list:v1"
+LIST_CACHE_PREFIX: Final = "ampdash:installation-list:v2"
 FILTERS: Final = ("q", "health", "differs")
 FILTERS_TEMPLATE: Final = "integrations/_installations.html#filters"
 FILTERS_KEPT: Final = 256

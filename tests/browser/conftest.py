@@ -67,10 +67,13 @@ def logged_in_page(page, live_server, django_user_model):
     return page
 
 
-def assert_change_above_before_and_after(row) -> None:
-    """A diff table's row laid out for a narrow column: what changed spans the row, before and
-    after share the line under it (three narrow columns broke words letter by letter)."""
-    what, before, after = (cell.bounding_box() for cell in row.get_by_role("cell").all())
+def assert_named_above_the_two_compared(row) -> None:
+    """A row of three columns laid out for a narrow column: what the row names (a diff's change,
+    a setting) spans the row, and the two compared (before and after, the definition and an
+    installation's choice) share the line under it (three narrow columns broke words letter by
+    letter, or hid the third)."""
+    cells = row.locator(":scope > th, :scope > td").all()
+    what, before, after = (cell.bounding_box() for cell in cells)
     assert what["width"] > 0.9 * row.bounding_box()["width"]
     assert before["y"] == after["y"] >= what["y"] + what["height"]
     assert before["width"] > 0.4 * what["width"]

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.sync import sync_project
-from tests.browser.conftest import assert_change_above_before_and_after, deploy_changed
+from tests.browser.conftest import assert_named_above_the_two_compared, deploy_changed
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,7 +73,7 @@ def test_a_diff_at_390_px_puts_before_and_after_side_by_side_under_the_change(
     page.get_by_role("button", name="Preview").click()
 
     table = page.get_by_role("table").filter(has_text="display name changed")
-    assert_change_above_before_and_after(
+    assert_named_above_the_two_compared(
         table.get_by_role("row").filter(has_text="display name changed")
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -15,7 +15,7 @@ from integrations.deploy.service import deploy
 from integrations.editing import FIELD_LISTS
 from integrations.models import Draft
 from integrations.sync import sync_project
-from tests.browser.conftest import assert_change_above_before_and_after, deploy_changed
+from tests.browser.conftest import assert_named_above_the_two_compared, deploy_changed
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -239,7 +239,7 @@ def test_the_merge_pages_half_width_diffs_put_before_and_after_under_the_change(
 
     # Even at 1280 px: each side is a half-width column.
     assert page.viewport_size["width"] >= 1280
-    assert_change_above_before_and_after(
+    assert_named_above_the_two_compared(
         page.get_by_role("row").filter(has_text="Their name, long enough").first
     )
     assert console_errors == []

@@ -368,7 +368,7 @@ def test_where_used_finds_integrations_reading_a_provider_field(viewer_client, c
     assert response.status_code == 200
     assert reverse("integrations:detail", args=[crm.pk]) in html
     assert reverse("integrations:detail", args=[other.pk]) not in html
-    assert "<td>account</td>" in html
+    assert "object</span> account</td>" in html
     assert "reads it" in html
 
 

@@ -46,7 +46,7 @@ HTMX = {"HX-Request": "true"}
 def names(response) -> list[str]:
     """The integration names in the rows of a list response, in order."""
     cells = re.findall(
-        r'<td class="cell-name">\s*<a href="[^"]*"><bdi>([^<]*)</bdi></a>', response.text
+        r'<td class="cell-name[^"]*">\s*<a href="[^"]*"><bdi>([^<]*)</bdi></a>', response.text
     )
     return [html.unescape(cell) for cell in cells]
 
@@ -597,14 +597,14 @@ def test_cached_rows_follow_changes_to_names_state_and_project(viewer_client, pr
 
 def test_a_new_snapshot_shows_in_its_cached_row(viewer_client, project):
     integration = store_integration(project, integration_json("versioned", read=objects("a")))
-    assert '<td class="num">1</td>' in viewer_client.get(LIST_URL).text
+    assert '<td class="num">1<span class="stack-label"' in viewer_client.get(LIST_URL).text
 
     raw = integration_json("versioned", read=objects("a", "b", "c"))
     raw["id"] = integration.remote_id
     add_version(integration, raw)
     response = viewer_client.get(LIST_URL)
 
-    assert '<td class="num">3</td>' in response.text
+    assert '<td class="num">3<span class="stack-label"' in response.text
     assert f'title="{raw["latestRevision"]["id"]}"' in response.text
 
 

@@ -1,0 +1,94 @@
+"""At 390x844 (a phone), the tables of the pages people read there fit the screen: no column
+hidden behind a sideways scroll (the integration list's provider, a field's mapping, how an
+installation differs, an operation's error)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from integrations.models import Installation, Integration
+from integrations.presenters import present_content
+from integrations.sync import sync_project
+from tests.browser.conftest import assert_named_above_the_two_compared
+from tests.integrations.conftest import connected_project, seed_remote
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Each table wider than the box it sits in (which then scrolls it sideways).
+TABLES_WIDER_THAN_THEIR_BOX = """() => [...document.querySelectorAll("table")]
+  .filter(table => table.getBoundingClientRect().width > table.parentElement.clientWidth + 1)
+  .map(table => table.className)"""
+
+
+@pytest.fixture
+def demo(emulator_api):
+    """Demo integrations as `make run` seeds them, synced with their installations."""
+    api = seed_remote(emulator_api, integrations=24, seed=1, name="phone")
+    project = connected_project(api, name="phone")
+    sync_project(project=project)
+    return project
+
+
+def test_the_tables_people_read_on_a_phone_fit_its_screen(
+    logged_in_page, live_server, demo, console_errors
+):
+    page = logged_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    largest = max(
+        Integration.objects.filter(project=demo).select_related("latest_snapshot"),
+        key=lambda item: present_content(item.latest_snapshot.content).field_count,
+    )
+    differing = Installation.objects.filter(project=demo, difference_count__gt=0).first()
+    paths = [
+        "/integrations/",
+        f"/integrations/{largest.pk}/read/",
+        f"/integrations/{differing.integration_id}/installations/",
+        f"/integrations/{differing.integration_id}/installations/{differing.pk}/",
+        "/integrations/where-used/?field=Name",
+    ]
+    too_wide = {}
+    for path in paths:
+        page.goto(live_server.url + path)
+        assert page.locator("table").count() > 0, path
+        if tables := page.evaluate(TABLES_WIDER_THAN_THEIR_BOX):
+            too_wide[path] = tables
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert too_wide == {}
+    assert console_errors == []
+
+
+def test_an_installation_at_390_px_shows_how_it_differs_and_its_operations_errors(
+    logged_in_page, live_server, demo, console_errors
+):
+    page = logged_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    differing = Installation.objects.filter(project=demo, difference_count__gt=0).first()
+
+    page.goto(f"{live_server.url}/integrations/{differing.integration_id}/installations/")
+    # The list's row wraps: the group on a line of its own, then its badges, named.
+    group = page.get_by_role("link", name=differing.group_name, exact=True)
+    row = page.get_by_role("row").filter(has=group)
+    row.scroll_into_view_if_needed()
+    expect(row.get_by_text("differ")).to_be_in_viewport()
+    cell = row.get_by_role("cell").filter(has=group)
+    assert cell.bounding_box()["width"] > 0.9 * row.bounding_box()["width"]
+    for label in ("Last operation", "Created"):
+        expect(row.get_by_role("cell").filter(has_text=label)).to_be_in_viewport()
+    assert page.get_by_role("columnheader", name="Against the definition").count() == 1
+
+    group.click()
+    page.wait_for_url(f"**/installations/{differing.pk}/")
+    # A setting the installation chose otherwise: its name above the definition and the choice.
+    choice = page.locator("td.differs").first
+    choice.scroll_into_view_if_needed()
+    expect(choice).to_be_in_viewport()
+    assert_named_above_the_two_compared(choice.locator("xpath=ancestor::tr[1]"))
+    # A failed operation's error spans the line under when, what and how it went.
+    failure = page.get_by_role("row").filter(has=page.get_by_text("failure", exact=True)).first
+    failure.scroll_into_view_if_needed()
+    error = failure.get_by_role("cell").last
+    expect(error).to_be_in_viewport()
+    assert error.bounding_box()["width"] > 0.9 * failure.bounding_box()["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert console_errors == []
