@@ -101,6 +101,8 @@ def deploy(
     The same `idempotency_key` twice returns the first attempt's record and deploys nothing.
     Raises DeployBusy when another deploy of the project holds it for too long.
     """
+    if kind not in DeployRecord.Kind.values:  # before anything is sent: it is recorded after
+        raise ValueError(f"Unknown deploy kind {kind!r}")
     if idempotency_key:
         earlier = project.deploys.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:

@@ -10,6 +10,7 @@ import pytest
 
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy.service import deploy
+from integrations.models import DeployRecord
 
 CHROMIUM = os.environ.get("AMPDASH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -79,7 +80,7 @@ def assert_named_above_the_two_compared(row) -> None:
     assert before["width"] > 0.4 * what["width"]
 
 
-def deploy_changed(integration, user, change) -> None:
+def deploy_changed(integration, user, change) -> DeployRecord:
     """Deploy the latest content of `integration` as `change` edits it (a dict in place)."""
     content = copy.deepcopy(integration.latest_snapshot.content)
     change(content)
@@ -90,3 +91,4 @@ def deploy_changed(integration, user, change) -> None:
         base_revisions={integration.name: integration.latest_snapshot.revision_id},
     )
     assert record.outcome == "succeeded", record.problem_detail
+    return record

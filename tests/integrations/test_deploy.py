@@ -157,6 +157,17 @@ def test_a_changed_backfill_lands_as_a_new_revision_and_snapshot(project, editor
     assert sync_project(project=project).changed == 0
 
 
+def test_an_unknown_kind_is_refused_before_anything_is_sent(project, editor, upserts_sent):
+    integration = with_read_object(project)
+
+    with pytest.raises(ValueError, match="Unknown deploy kind 'edit'"):
+        deploy_as(editor, project, edited(integration, new_backfill), kind="edit")
+
+    assert upserts_sent == []
+    assert not DeployRecord.objects.exists()
+    assert remote(integration.name).latest_revision_id == integration.latest_snapshot.revision_id
+
+
 def test_a_restore_is_recorded_as_a_rollback_version(project, editor):
     integration = with_read_object(project)
     original = integration.latest_snapshot
