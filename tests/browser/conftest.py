@@ -68,14 +68,19 @@ def logged_in_page(page, live_server, django_user_model):
     return page
 
 
+def assert_spans_its_row(cell, row) -> None:
+    """`cell` takes a line of its own across `row` (a row laid out for a narrow column)."""
+    assert cell.bounding_box()["width"] > 0.9 * row.bounding_box()["width"]
+
+
 def assert_named_above_the_two_compared(row) -> None:
     """A row of three columns laid out for a narrow column: what the row names (a diff's change,
     a setting) spans the row, and the two compared (before and after, the definition and an
     installation's choice) share the line under it (three narrow columns broke words letter by
     letter, or hid the third)."""
     cells = row.locator(":scope > th, :scope > td").all()
+    assert_spans_its_row(cells[0], row)
     what, before, after = (cell.bounding_box() for cell in cells)
-    assert what["width"] > 0.9 * row.bounding_box()["width"]
     assert before["y"] == after["y"] >= what["y"] + what["height"]
     assert before["width"] > 0.4 * what["width"]
 

@@ -10,7 +10,11 @@ from playwright.sync_api import expect
 from emulator.models import Integration as RemoteIntegration
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.sync import sync_project
-from tests.browser.conftest import assert_named_above_the_two_compared, deploy_changed
+from tests.browser.conftest import (
+    assert_named_above_the_two_compared,
+    assert_spans_its_row,
+    deploy_changed,
+)
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -95,7 +99,7 @@ def test_the_history_at_390_px_shows_what_changed_without_scrolling_sideways(
     expect(change).to_be_in_viewport()
     row = page.get_by_role("row").filter(has=change)
     cell = row.get_by_role("cell").filter(has=change)
-    assert cell.bounding_box()["width"] > 0.9 * row.bounding_box()["width"]
+    assert_spans_its_row(cell, row)
     assert page.get_by_role("radio", name="Compare from this version").count() == 2
     assert page.get_by_role("columnheader", name="What changed").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

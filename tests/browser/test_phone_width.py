@@ -10,7 +10,11 @@ from playwright.sync_api import expect
 from integrations.models import Installation, Integration
 from integrations.presenters import present_content
 from integrations.sync import sync_project
-from tests.browser.conftest import assert_named_above_the_two_compared, deploy_changed
+from tests.browser.conftest import (
+    assert_named_above_the_two_compared,
+    assert_spans_its_row,
+    deploy_changed,
+)
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,7 +80,7 @@ def test_an_installation_at_390_px_shows_how_it_differs_and_its_operations_error
     row.scroll_into_view_if_needed()
     expect(row.get_by_text("differ")).to_be_in_viewport()
     cell = row.get_by_role("cell").filter(has=group)
-    assert cell.bounding_box()["width"] > 0.9 * row.bounding_box()["width"]
+    assert_spans_its_row(cell, row)
     for label in ("Last operation", "Created"):
         expect(row.get_by_role("cell").filter(has_text=label)).to_be_in_viewport()
     assert page.get_by_role("columnheader", name="Against the definition").count() == 1
@@ -93,6 +97,6 @@ def test_an_installation_at_390_px_shows_how_it_differs_and_its_operations_error
     failure.scroll_into_view_if_needed()
     error = failure.get_by_role("cell").last
     expect(error).to_be_in_viewport()
-    assert error.bounding_box()["width"] > 0.9 * failure.bounding_box()["width"]
+    assert_spans_its_row(error, failure)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert console_errors == []
