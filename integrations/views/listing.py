@@ -31,7 +31,7 @@ from integrations.models import (
 PER_PAGE = 50
 ROW_TEMPLATE = "integrations/list.html#row"
 ROW_CACHE_PREFIX = "ampdash:list-row:v3"
-PAGE_CACHE_PREFIX = "ampdash:list-page:v3"
+PAGE_CACHE_PREFIX = "ampdash:list-page:v4"
 FILTERS_CACHE_PREFIX = "ampdash:list-filters:v2"
 CHOICES_CACHE_PREFIX = "ampdash:list-choices:v1"
 

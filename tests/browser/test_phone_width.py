@@ -1,6 +1,7 @@
 """At 390x844 (a phone), the tables of the pages people read there fit the screen: no column
 hidden behind a sideways scroll (the integration list's provider, a field's mapping, how an
-installation differs, an operation's error, a deploy's outcome)."""
+installation differs, an operation's error, a deploy's outcome). The integration list, nine
+columns, also fits from a tablet to a laptop: a table where it has room, stacked where not."""
 
 from __future__ import annotations
 
@@ -64,6 +65,25 @@ def test_the_tables_people_read_on_a_phone_fit_its_screen(
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     assert too_wide == {}
     assert console_errors == []
+
+
+@pytest.mark.parametrize(
+    ("width", "display"),
+    [
+        *((768, "flex"), (900, "flex"), (1024, "flex"), (1100, "flex")),
+        *((1200, "table-row"), (1280, "table-row"), (1440, "table-row")),
+    ],
+)
+def test_the_integration_list_fits_from_a_tablet_to_a_laptop(
+    logged_in_page, live_server, demo, width, display
+):
+    page = logged_in_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + "/integrations/")
+    assert page.evaluate(TABLES_WIDER_THAN_THEIR_BOX) == []
+    first_row = page.locator(".list-table tbody tr").first
+    assert first_row.evaluate("row => getComputedStyle(row).display") == display
+    expect(first_row.get_by_text("changed", exact=True)).to_be_visible(visible=display == "flex")
 
 
 def test_an_installation_at_390_px_shows_how_it_differs_and_its_operations_errors(
