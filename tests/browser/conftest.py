@@ -11,6 +11,8 @@ import pytest
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy.service import deploy
 from integrations.models import DeployRecord
+from integrations.sync import sync_project
+from tests.integrations.conftest import connected_project, seed_remote
 
 CHROMIUM = os.environ.get("AMPDASH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,6 +56,15 @@ def console_errors(page):
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
+
+
+@pytest.fixture
+def demo(emulator_api):
+    """Demo integrations as `make run` seeds them, synced with their installations."""
+    api = seed_remote(emulator_api, integrations=24, seed=1, name="demo")
+    project = connected_project(api, name="demo")
+    sync_project(project=project)
+    return project
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ from playwright.sync_api import expect
 
 from integrations.models import Installation, Integration
 from integrations.presenters import present_content
-from integrations.sync import sync_project
 from tests.browser.conftest import (
     assert_named_above_the_two_compared,
     assert_spans_its_row,
     deploy_changed,
 )
-from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,15 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TABLES_WIDER_THAN_THEIR_BOX = """() => [...document.querySelectorAll("table:not(.amp-yaml-lines)")]
   .filter(table => table.getBoundingClientRect().width > table.parentElement.clientWidth + 1)
   .map(table => table.className)"""
-
-
-@pytest.fixture
-def demo(emulator_api):
-    """Demo integrations as `make run` seeds them, synced with their installations."""
-    api = seed_remote(emulator_api, integrations=24, seed=1, name="phone")
-    project = connected_project(api, name="phone")
-    sync_project(project=project)
-    return project
 
 
 def test_the_tables_people_read_on_a_phone_fit_its_screen(

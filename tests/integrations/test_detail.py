@@ -139,7 +139,7 @@ def test_non_ascii_names_in_the_header_and_a_cached_tab_arrive_intact(
     for response in (first, again):
         html = without_bdi(response.content.decode("utf-8"))
         assert response["Content-Type"] == "text/html; charset=utf-8"
-        assert "<h3>élève</h3>" in html
+        assert "<h2>élève</h2>" in html
         assert "<code>élève_field_1</code>" in html
         assert ("Société générale" in html) is not bool(headers)
         assert "<!-- tab " not in html
@@ -246,7 +246,7 @@ def test_read_tab_shows_each_object_and_its_fields(viewer_client, crm):
     where_used = reverse("integrations:where-used")
 
     assert html.count('class="object-card"') == 2
-    assert "<h3>account</h3>" in html
+    assert "<h2>account</h2>" in html
     assert '<code>company</code></a> <span class="muted">Company</span>' in html
     assert "every 30 minutes <code>*/30 * * * *</code>" in html
     assert "at 09:00 on weekdays <code>0 9 * * 1-5</code>" in html
@@ -281,7 +281,7 @@ def test_read_tab_of_an_integration_that_reads_nothing(viewer_client, project):
 def test_write_tab_shows_inherited_mappings(viewer_client, crm):
     html = without_bdi(viewer_client.get(tab_url(crm, "write"), headers=HTMX).content.decode())
 
-    assert "<h3>account</h3>" in html
+    assert "<h2>account</h2>" in html
     assert "inherits read mapping" in html
     assert "<dt>Value defaults: allow any fields</dt><dd>yes</dd>" in html
     assert "Mappings inherited from the read object account" in html
