@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def paths(demo, logged_in_page):
     """A page of each kind, with the data that shows all of its parts: a draft with an error
-    (shown inline, and marked on its line of amp.yaml), a deploy, an installation that differs
-    from its definition."""
+    (shown inline, and marked on its line of amp.yaml), a draft a deploy overtook, a deploy, an
+    installation that differs from its definition."""
     integrations = Integration.objects.filter(project=demo).select_related("latest_snapshot")
     views = {item: present_content(item.latest_snapshot.content) for item in integrations}
     largest = max(views, key=lambda item: views[item].field_count)
@@ -33,6 +33,10 @@ def paths(demo, logged_in_page):
     content["read"]["objects"][0]["schedule"] = "every day"
     draft.set_content({**content, "displayName": "Renamed"})
     record = deploy_changed(writes, logged_in_page.user, lambda raw: raw.update(displayName="New"))
+    # A draft that a teammate's deploy overtook: its merge page.
+    overtaken = Draft.start(subscribes, logged_in_page.user)
+    overtaken.set_content({**subscribes.latest_snapshot.content, "displayName": "Mine"})
+    deploy_changed(subscribes, logged_in_page.user, lambda raw: raw.update(displayName="Theirs"))
     installations = f"/integrations/{differing.integration_id}/installations/"
     return [
         "/",
@@ -50,6 +54,7 @@ def paths(demo, logged_in_page):
         f"/integrations/{largest.pk}/edit/?view=yaml",
         f"/integrations/{largest.pk}/edit/preview/",
         f"/integrations/{writes.pk}/history/",
+        f"/integrations/{subscribes.pk}/edit/rebase/",
         # A line the issues link to (after another page: a fragment alone does not load).
         f"/integrations/{largest.pk}/edit/preview/#amp-yaml-line-2",
         f"/projects/{demo.pk}/deploys/",
@@ -69,7 +74,7 @@ def test_the_pages_pass_axe_core(logged_in_page, live_server, paths, viewport, c
     violations = {}
     for path in paths:
         response = page.goto(live_server.url + path)
-        assert response.status == 200, path
+        assert (response.status, page.url) == (200, live_server.url + path)  # no redirect
         page.wait_for_load_state("networkidle")  # the parts htmx loads after the page
         found = axe.run(page).response["violations"]
         if found:
