@@ -1,6 +1,7 @@
 """The pages people use pass axe-core's checks (WCAG 2 A and AA, and its best practices) at
-1280x900 and at 390x844: contrast, names of controls and table headers, heading order, landmarks,
-scrollable regions reachable by keyboard. Swagger UI's page (/api/docs/) is its own and left out.
+1280x900 and at 390x844, and in the dark theme: contrast, names of controls and table headers,
+heading order, landmarks, scrollable regions reachable by keyboard. Swagger UI's page
+(/api/docs/) is its own and left out.
 """
 
 from __future__ import annotations
@@ -66,10 +67,17 @@ def paths(demo, logged_in_page):
     ]
 
 
-@pytest.mark.parametrize("viewport", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
-def test_the_pages_pass_axe_core(logged_in_page, live_server, paths, viewport, console_errors):
+@pytest.mark.parametrize(
+    ("width", "height", "scheme"),
+    [(1280, 900, "light"), (390, 844, "light"), (1280, 900, "dark")],
+    ids=["desktop", "phone", "desktop-dark"],
+)
+def test_the_pages_pass_axe_core(
+    logged_in_page, live_server, paths, width, height, scheme, console_errors
+):
     page = logged_in_page
-    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.set_viewport_size({"width": width, "height": height})
+    page.emulate_media(color_scheme=scheme)  # Pico follows the system's light or dark setting
     axe = Axe()
     violations = {}
     for path in paths:
