@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import warnings
 
 import pytest
+from playwright.sync_api import expect
 
 from integrations.ampersand.manifest import build_manifest_yaml
 from integrations.deploy.service import deploy
@@ -77,6 +79,21 @@ def logged_in_page(page, live_server, django_user_model):
     page.wait_for_url(f"{live_server.url}/integrations/")
     page.user = user
     return page
+
+
+def expect_processed(swapped) -> None:
+    """Wait until htmx has processed `swapped`, an element it swapped in: until its settle (20 ms
+    later) its triggers are not bound, so what a test typed at once was not saved."""
+    expect(swapped).not_to_have_class(re.compile(r"\bhtmx-added\b"))
+
+
+def open_read_card(page, index: int):
+    """Open the editor's read object `index` (its card is fetched on opening) and return it."""
+    page.locator(f"#read-{index} > summary").click()
+    card = page.locator(f"#read-{index}")
+    expect(card.locator("form.read-card")).to_be_visible()
+    expect_processed(card)
+    return card
 
 
 def assert_spans_its_row(cell, row) -> None:

@@ -15,7 +15,12 @@ from integrations.deploy.service import deploy
 from integrations.editing import FIELD_LISTS
 from integrations.models import Draft
 from integrations.sync import sync_project
-from tests.browser.conftest import assert_named_above_the_two_compared, deploy_changed
+from tests.browser.conftest import (
+    assert_named_above_the_two_compared,
+    deploy_changed,
+    expect_processed,
+    open_read_card,
+)
 from tests.integrations.conftest import connected_project, seed_remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -100,6 +105,7 @@ def test_a_read_object_is_edited_with_the_keyboard_alone_and_saved_as_typed(
     schedule = page.locator("#id_r0-schedule")
     expect(schedule).to_be_visible()
     expect(page.locator("#read-0-summary")).to_be_focused()  # kept through the swap
+    expect_processed(page.locator("#read-0"))
     page.keyboard.press("Tab")  # the object's name
     expect(page.locator("#id_r0-object_name")).to_be_focused()
     while not page.evaluate("document.activeElement.id === 'id_r0-schedule'"):
@@ -171,8 +177,7 @@ def test_the_whole_flow_backfill_remap_and_a_picked_field_previewed_with_its_cus
     row = fixed.index(field)
 
     page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/")
-    page.locator("#read-0 > summary").click()
-    card = page.locator("#read-0")
+    card = open_read_card(page, 0)
     card.get_by_label("Full history").check()
     card.locator(f"#id_r0f-{row}-map_to_name").fill(f"renamed_{field}")
     expect(card.locator("#read-0-status")).to_contain_text("Saved at", timeout=15_000)
@@ -251,8 +256,7 @@ def test_the_days_of_a_backfill_show_only_beside_the_last_n_days(
     page = logged_in_page
     integration = reading(project)
     page.goto(f"{live_server.url}/integrations/{integration.pk}/edit/")
-    page.locator("#read-0 > summary").click()
-    card = page.locator("#read-0")
+    card = open_read_card(page, 0)
     days = card.get_by_label("Days to backfill")
 
     card.get_by_label("The last N days").check()
