@@ -7,6 +7,7 @@ from integrations.models import Integration, Project
 from integrations.presenters import present_content
 from integrations.sync import sync_project
 from integrations.views import browse
+from tests.browser.conftest import wait_for_htmx
 from tests.integrations.conftest import (
     connected_project,
     integration_json,
@@ -69,6 +70,7 @@ def test_tabs_switch_without_a_reload_and_follow_back_and_forward(
 
     page.get_by_role("tab", name="Write").click()
     page.wait_for_url(f"{base}write/")
+    wait_for_htmx(page)
     assert selected_tab(page) == "Write"
     assert page.get_by_text("inherits read mapping").is_visible()
 
@@ -97,6 +99,7 @@ def test_tabs_switch_without_a_reload_and_follow_back_and_forward(
 
     page.get_by_role("tab", name="Installations").click()
     page.wait_for_url(f"{base}installations/")
+    wait_for_htmx(page)
     assert page.get_by_text("the next sync, or Refresh now, fetches them").is_visible()
     # Nothing listens on the project's API: the refresh says so in place (htmx), no reload.
     page.get_by_role("button", name="Refresh now").click()
@@ -126,6 +129,7 @@ def test_every_field_of_the_largest_demo_integration_is_in_the_read_tab(
     page.goto(f"{live_server.url}/integrations/{integration.pk}/")
     page.get_by_role("tab", name="Write").click()
     page.wait_for_url("**/write/")
+    wait_for_htmx(page)
     page.get_by_role("tab", name="Read").click()
     page.wait_for_url("**/read/")
 
@@ -163,6 +167,7 @@ def test_the_installations_tab_pages_and_filters_in_place_at_phone_width(
 
     page.get_by_role("link", name="Next →").click()
     page.wait_for_url(f"{base}?page=2")
+    wait_for_htmx(page)
     assert page.get_by_text("Page 2 of 3").is_visible()
     page.get_by_label("Health").select_option("unhealthy")
     page.get_by_role("button", name="Filter").click()

@@ -18,8 +18,8 @@ from integrations.sync import sync_project
 from tests.browser.conftest import (
     assert_named_above_the_two_compared,
     deploy_changed,
-    expect_processed,
     open_read_card,
+    wait_for_htmx,
 )
 from tests.integrations.conftest import connected_project, seed_remote
 
@@ -105,7 +105,7 @@ def test_a_read_object_is_edited_with_the_keyboard_alone_and_saved_as_typed(
     schedule = page.locator("#id_r0-schedule")
     expect(schedule).to_be_visible()
     expect(page.locator("#read-0-summary")).to_be_focused()  # kept through the swap
-    expect_processed(page.locator("#read-0"))
+    wait_for_htmx(page)
     page.keyboard.press("Tab")  # the object's name
     expect(page.locator("#id_r0-object_name")).to_be_focused()
     while not page.evaluate("document.activeElement.id === 'id_r0-schedule'"):
